@@ -1,0 +1,30 @@
+"""saddlepoint: generative adversarial networks as the papers specify them.
+
+    import saddlepoint as sp
+    config = sp.preset("demo")              # or sp.Config(...) with its dataclasses
+    run = sp.train(config, out="runs")      # Algorithm 1; writes runs/NNNNN-demo-.../
+    run = sp.load(run.path)                 # a run folder or a generator.safetensors
+    sp.save_grid(run.generator.sample(64), "digits.png")
+"""
+
+from saddlepoint.config import (
+    Config,
+    DataConfig,
+    ModelConfig,
+    ObjectiveConfig,
+    OptimConfig,
+    TrainConfig,
+    override,
+)
+from saddlepoint.errors import SaddlepointError
+from saddlepoint.presets import PRESETS, preset
+from saddlepoint.report import save_grid, save_samples
+from saddlepoint.train import Run, load, read_log, train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Config", "DataConfig", "ModelConfig", "ObjectiveConfig", "OptimConfig", "PRESETS", "Run",
+    "SaddlepointError", "TrainConfig", "load", "override", "preset", "read_log", "save_grid",
+    "save_samples", "train",
+]

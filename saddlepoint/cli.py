@@ -1,0 +1,190 @@
+"""The `saddlepoint` command: one program, a verb for each job.
+
+    saddlepoint train --preset demo                 train; writes runs/NNNNN-demo-mnist5k-.../
+    saddlepoint train --resume runs/00001-...       continue a run exactly where it stopped
+    saddlepoint sample runs/00001-... -n 64         a PNG grid of samples
+    saddlepoint presets | datasets | objectives     what can be chosen
+    saddlepoint data download mnist --to DIR        fetch a dataset (the only command that downloads)
+
+User mistakes print one line starting with "saddlepoint: error:" and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from saddlepoint.errors import SaddlepointError
+
+EPILOG = """examples:
+  saddlepoint train                                   the demo preset on the bundled mnist5k
+  saddlepoint train --preset goodfellow2014-mnist --set data.root=~/mnist
+  saddlepoint train --set train.k=2 --set optim_d.lr=0.05 --dry-run
+  saddlepoint train --resume runs/00001-demo-mnist5k-non_saturating --set train.iterations=8000
+  saddlepoint sample runs/00001-demo-mnist5k-non_saturating -n 100 --seed 3
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="saddlepoint",
+        description="Generative adversarial networks as the papers specify them.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="verb", metavar="VERB")
+    sub.required = True
+
+    t = sub.add_parser(
+        "train", help="train a GAN (Algorithm 1) and write a run folder",
+        description="Train a GAN by Algorithm 1 of Goodfellow et al. 2014: k discriminator "
+        "steps, then one generator step, per iteration. Settings come from a preset, then "
+        "--data/--objective, then each --set key=value (see --dry-run for all keys).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    t.add_argument("--preset", default=None,
+                   help="named starting config (default: demo); see `saddlepoint presets`")
+    t.add_argument("--data", default=None,
+                   help="dataset name or folder:PATH (shortcut for --set data.name=...)")
+    t.add_argument("--objective", default=None,
+                   help="objective name (shortcut for --set objective.name=...)")
+    t.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one setting, e.g. train.k=2 or model.g_hidden=1200,1200; "
+                   "repeatable")
+    t.add_argument("--out", default="runs", help="folder that holds run folders (default: runs)")
+    t.add_argument("--resume", default=None, metavar="RUN",
+                   help="continue this run folder from its checkpoint (only train.* "
+                   "durations and intervals may change)")
+    t.add_argument("--dry-run", action="store_true",
+                   help="print the resolved config as JSON and exit without training")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("sample", help="draw samples from a trained run into a PNG grid",
+                       description="Draw samples G(z), z ~ p_z, from a run's latest snapshot.")
+    s.add_argument("run", help="run folder or generator .safetensors file")
+    s.add_argument("-n", type=int, default=100, help="number of samples (default: 100)")
+    s.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    s.add_argument("--out", default=None,
+                   help="PNG path (default: RUN/samples/sample-seed<SEED>.png)")
+
+    sub.add_parser("presets", help="list the named presets")
+    sub.add_parser("datasets", help="list the dataset sources")
+    sub.add_parser("objectives", help="list the objectives")
+
+    d = sub.add_parser("data", help="dataset utilities (download)")
+    dsub = d.add_subparsers(dest="data_verb", metavar="ACTION")
+    dsub.required = True
+    dl = dsub.add_parser(
+        "download", help="fetch mnist, fashion-mnist or cifar10 from their public mirrors",
+        description="Download a dataset's files, verify their checksums and place them in "
+        "--to (default: the dataset's default folder). Nothing else in saddlepoint downloads.",
+    )
+    dl.add_argument("name", choices=["mnist", "fashion-mnist", "cifar10"])
+    dl.add_argument("--to", default=None, help="target folder")
+    return p
+
+
+def _positive(value: int, name: str) -> int:
+    if value < 1:
+        raise SaddlepointError(f"{name} must be at least 1, got {value}.")
+    return value
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from saddlepoint.config import override
+    from saddlepoint.presets import preset
+    from saddlepoint.train import train
+
+    sets = list(args.sets)
+    if args.data:
+        sets.insert(0, f"data.name={args.data}")
+    if args.objective:
+        sets.insert(0, f"objective.name={args.objective}")
+    if args.resume:
+        if args.preset or args.data or args.objective:
+            raise SaddlepointError(
+                "--resume continues a run with its saved config: drop --preset/--data/--objective."
+            )
+        from saddlepoint.checkpoint import load_training_state
+        from saddlepoint.config import config_from_dict
+        import json
+
+        state = load_training_state(Path(args.resume) / "checkpoint.pt")
+        config = override(config_from_dict(json.loads(state["config"])), sets)
+    else:
+        config = override(preset(args.preset or "demo"), sets)
+    if args.dry_run:
+        print(config.to_json())
+        return 0
+    run = train(config, out=args.out, resume=args.resume, progress=not args.quiet)
+    print(f"run folder: {run.path}")
+    print(f"samples:    {run.last_grid}")
+    return 130 if run.interrupted else 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from saddlepoint.report import save_samples
+    from saddlepoint.train import load
+
+    run = load(args.run)
+    samples = run.sample(_positive(args.n, "-n"), seed=args.seed)
+    out = args.out or run.path / "samples" / f"sample-seed{args.seed}.png"
+    print(save_samples(samples, out))
+    return 0
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from saddlepoint.presets import PRESETS
+
+    for name, p in PRESETS.items():
+        print(f"{name:24s} {p.description}")
+    return 0
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from saddlepoint.data import DATASETS
+
+    for name, source in DATASETS.items():
+        root = source.default_root()
+        where = f" [default folder: {root}]" if root else ""
+        print(f"{name:16s} {source.description}{where}")
+    print(f"{'folder:PATH':16s} a folder of PNG/JPEG images (set data.image_size, data.channels)")
+    return 0
+
+
+def _cmd_objectives(args: argparse.Namespace) -> int:
+    from saddlepoint.objectives import OBJECTIVES
+
+    for name, objective in OBJECTIVES.items():
+        print(f"{name:16s} {objective.description}")
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from saddlepoint.data.download import download
+
+    print(download(args.name, args.to))
+    return 0
+
+
+COMMANDS = {
+    "train": _cmd_train, "sample": _cmd_sample, "presets": _cmd_presets,
+    "datasets": _cmd_datasets, "objectives": _cmd_objectives, "data": _cmd_data,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.verb](args)
+    except SaddlepointError as e:
+        print(f"saddlepoint: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("saddlepoint: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Algorithm 1 end to end: train -> checkpoint -> resume -> sample, exact resume, clean stops."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from saddlepoint.checkpoint import load_training_state
+from saddlepoint.config import config_from_dict, override
+from saddlepoint.errors import SaddlepointError
+from saddlepoint.train import load, read_log, train
+from tiny import tiny_config
+
+
+def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    state = load_training_state(run_dir / "checkpoint.pt")
+    return {**{f"G.{k}": v for k, v in state["generator"].items()},
+            **{f"D.{k}": v for k, v in state["discriminator"].items()}}
+
+
+@pytest.mark.parametrize("sets", [
+    ("optim_d.name=sgd",),
+    ("optim_d.name=adam", "optim_g.name=adam", "optim_d.lr=0.001", "optim_g.lr=0.001", "train.k=2"),
+    ("train.reuse_fakes=false",),
+])
+def test_resume_gives_the_same_weights_as_training_straight(tmp_path, sets):
+    straight = train(tiny_config("train.iterations=16", *sets), out=tmp_path / "a", progress=False)
+    half = train(tiny_config("train.iterations=8", *sets), out=tmp_path / "b", progress=False)
+    resumed = train(tiny_config("train.iterations=16", *sets), resume=half.path, progress=False)
+    assert resumed.path == half.path
+    a, b = _weights(straight.path), _weights(resumed.path)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    # the log goes on where it stopped (8 was the first run's last line); windows that lie
+    # wholly on one side of the resume point hold the same numbers as the straight run's
+    resumed_log = {r["iteration"]: r for r in read_log(resumed.path)}
+    straight_log = {r["iteration"]: r for r in read_log(straight.path)}
+    assert list(resumed_log) == [5, 8, 10, 15, 16]
+    assert list(straight_log) == [5, 10, 15, 16]
+    for i in (5, 15, 16):
+        assert resumed_log[i]["d_loss"] == pytest.approx(straight_log[i]["d_loss"], rel=1e-6)
+        assert resumed_log[i]["g_loss"] == pytest.approx(straight_log[i]["g_loss"], rel=1e-6)
+
+
+def test_end_to_end_train_checkpoint_resume_sample(tmp_path):
+    t0 = time.monotonic()
+    run = train(tiny_config("train.iterations=30", "train.checkpoint_every=10",
+                            "train.sample_every=15", "train.snapshot_every=15"),
+                out=tmp_path, progress=False)
+    files = {p.name for p in run.path.iterdir()}
+    assert {"config.json", "log.jsonl", "checkpoint.pt", "generator.safetensors", "samples"} <= files
+    assert sorted(p.name for p in (run.path / "samples").iterdir()) == [
+        "iter-0000015.png", "iter-0000030.png"]
+    assert sorted(p.name for p in (run.path / "snapshots").iterdir()) == [
+        "generator-0000015.safetensors", "generator-0000030.safetensors"]
+    log = read_log(run.path)
+    assert [r["iteration"] for r in log] == [5, 10, 15, 20, 25, 30]
+    assert log[-1]["images_seen"] == 30 * 20
+    for r in log:
+        assert 0 < r["d_real"] < 1 and 0 < r["d_fake"] < 1
+        assert r["d_loss"] > 0
+    resumed = train(tiny_config("train.iterations=40"), resume=run.path, progress=False)
+    assert load_training_state(resumed.path / "checkpoint.pt")["iteration"] == 40
+    loaded = load(run.path)
+    assert loaded.iteration == 40
+    x = loaded.sample(9, seed=1)
+    assert x.shape == (9, 1, 28, 28) and 0 <= x.min() and x.max() <= 1
+    torch.testing.assert_close(x, loaded.sample(9, seed=1))
+    torch.testing.assert_close(x, resumed.generator.sample(9, torch.Generator().manual_seed(1)))
+    assert time.monotonic() - t0 < 30
+
+
+def test_training_moves_the_discriminator_in_the_right_direction(tmp_path):
+    # With G frozen in effect (lr tiny), D steps must raise D(x) and lower D(G(z)).
+    run = train(tiny_config("train.iterations=200", "optim_g.lr=1e-9", "optim_d.name=adam",
+                            "optim_d.lr=0.01", "optim_d.lr_decay=1", "model.d_keep_input=1", "model.d_init=0",
+                            "model.d_keep_hidden=1", "train.log_every=50"),
+                out=tmp_path, progress=False)
+    log = read_log(run.path)
+    assert log[-1]["d_real"] > 0.8 and log[-1]["d_fake"] < 0.2
+    assert log[-1]["d_loss"] < log[0]["d_loss"]
+
+
+def test_resume_refuses_to_change_the_model(tmp_path):
+    run = train(tiny_config("train.iterations=2"), out=tmp_path, progress=False)
+    with pytest.raises(SaddlepointError, match="keeps its model settings"):
+        train(tiny_config("model.z_dim=9"), resume=run.path, progress=False)
+    with pytest.raises(SaddlepointError, match="train.batch_size cannot change"):
+        train(tiny_config("train.batch_size=10"), resume=run.path, progress=False)
+    with pytest.raises(SaddlepointError, match="has no checkpoint.pt"):
+        train(tiny_config(), resume=tmp_path, progress=False)
+
+
+def test_checkpoint_is_whole_or_absent(tmp_path, monkeypatch):
+    run = train(tiny_config("train.iterations=4"), out=tmp_path, progress=False)
+    before = (run.path / "checkpoint.pt").read_bytes()
+
+    def broken_save(obj, f, *a, **k):
+        Path(f).write_bytes(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        train(tiny_config("train.iterations=8"), resume=run.path, progress=False)
+    assert (run.path / "checkpoint.pt").read_bytes() == before
+    assert not [p for p in run.path.iterdir() if ".tmp" in p.name]
+
+
+def test_max_minutes_and_bad_settings(tmp_path):
+    cfg = tiny_config("train.iterations=1000000", "train.max_minutes=0.02")
+    t0 = time.monotonic()
+    run = train(cfg, out=tmp_path, progress=False)
+    assert time.monotonic() - t0 < 20
+    assert 0 < load_training_state(run.path / "checkpoint.pt")["iteration"] < 1000000
+    with pytest.raises(SaddlepointError, match="fewer than train.batch_size"):
+        train(tiny_config("data.limit=10"), out=tmp_path, progress=False)
+    with pytest.raises(SaddlepointError, match="no CUDA GPU") if not torch.cuda.is_available() else pytest.raises(Exception):
+        if torch.cuda.is_available():
+            raise Exception("skip")
+        train(tiny_config("train.device=cuda"), out=tmp_path, progress=False)
+
+
+def test_bfloat16_autocast_trains(tmp_path):
+    run = train(tiny_config("train.precision=bfloat16", "train.iterations=5"), out=tmp_path,
+                progress=False)
+    log = read_log(run.path)
+    assert all(torch.isfinite(torch.tensor(r["d_loss"])) for r in log)
+    assert next(run.generator.parameters()).dtype == torch.float32  # weights stay float32
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_saves_a_checkpoint_that_resumes(tmp_path, sig):
+    sets = ["data.limit=200", "model.z_dim=8", "model.g_hidden=32", "model.d_hidden=16",
+            "model.d_pieces=2", "train.batch_size=20", "train.iterations=100000000",
+            "train.log_every=5", "train.sample_every=0", "train.checkpoint_every=0",
+            "train.threads=1"]
+    cmd = [sys.executable, "-m", "saddlepoint", "train", "--quiet", "--out", str(tmp_path)]
+    for s in sets:
+        cmd += ["--set", s]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    log = None
+    while time.monotonic() < deadline:
+        logs = list(tmp_path.glob("*/log.jsonl"))
+        if logs and logs[0].stat().st_size > 0:
+            log = logs[0]
+            break
+        time.sleep(0.1)
+    assert log is not None, proc.communicate(timeout=5)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted at iteration" in out and "--resume" in out
+    state = load_training_state(log.parent / "checkpoint.pt")
+    assert state["iteration"] >= 5
+    saved = config_from_dict(json.loads(state["config"]))
+    resumed = train(override(saved, [f"train.iterations={state['iteration'] + 3}"]),
+                    resume=log.parent, progress=False)
+    assert load_training_state(resumed.path / "checkpoint.pt")["iteration"] == state["iteration"] + 3
+    assert json.loads((log.parent / "config.json").read_text())["train"]["iterations"] == state["iteration"] + 3
+    assert os.path.exists(log.parent / "generator.safetensors")

@@ -1,0 +1,56 @@
+"""The 2014 schedules: lr divided by 1.000004 per update (floor), momentum ramp over epochs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from saddlepoint.config import OptimConfig
+from saddlepoint.train.batches import EpochSampler
+from saddlepoint.train.optim import apply_schedule, build_optimizer, learning_rate, momentum
+
+
+def test_learning_rate_decay_and_floor():
+    cfg = OptimConfig()
+    assert learning_rate(cfg, 0) == pytest.approx(0.1, rel=1e-12)
+    assert learning_rate(cfg, 1) == pytest.approx(0.1 / 1.000004, rel=1e-12)
+    # 500 updates per epoch for 100 epochs: 0.1 / 1.000004**50000 = 0.1 * exp(-0.2) approx
+    assert learning_rate(cfg, 50_000) == pytest.approx(0.1 * 1.000004**-50_000, rel=1e-9)
+    assert learning_rate(cfg, 50_000) == pytest.approx(0.08187, abs=1e-4)
+    assert learning_rate(cfg, 10**8) == 1e-6  # the floor
+
+
+def test_momentum_ramp():
+    cfg = OptimConfig()
+    assert momentum(cfg, 0) == pytest.approx(0.5)
+    assert momentum(cfg, 125) == pytest.approx(0.6)
+    assert momentum(cfg, 250) == pytest.approx(0.7)
+    assert momentum(cfg, 1000) == pytest.approx(0.7)
+
+
+def test_apply_schedule_sets_param_groups():
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = build_optimizer([p], OptimConfig())
+    lr, mom = apply_schedule(opt, OptimConfig(), 10, 50.0)
+    assert opt.param_groups[0]["lr"] == lr == pytest.approx(0.1 / 1.000004**10)
+    assert opt.param_groups[0]["momentum"] == mom == pytest.approx(0.54)
+    adam_cfg = OptimConfig(name="adam", lr=2e-4, lr_decay=1.0)
+    adam = build_optimizer([p], adam_cfg)
+    assert isinstance(adam, torch.optim.Adam)
+    assert apply_schedule(adam, adam_cfg, 1000, 3.0) == (2e-4, 0.5)
+
+
+def test_sampler_visits_every_example_once_per_epoch_and_resumes():
+    s = EpochSampler(10, 3, seed=4)
+    first = torch.cat([s.next() for _ in range(3)])  # 9 of 10; the partial batch is dropped
+    assert len(set(first.tolist())) == 9
+    assert s.epochs_done == pytest.approx(0.9)
+    s.next()
+    assert s.epoch == 1
+    state = s.state_dict()
+    after = [s.next() for _ in range(5)]
+    t = EpochSampler(10, 3, seed=4, **state)
+    for a in after:
+        assert torch.equal(a, t.next())
+    with pytest.raises(ValueError):
+        EpochSampler(2, 3, seed=0)
