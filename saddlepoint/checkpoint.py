@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file, safe_open
+from safetensors.torch import load_file, safe_open, save_file
 
 from saddlepoint.errors import SaddlepointError
 
@@ -64,7 +64,9 @@ def load_training_state(path: str | os.PathLike) -> dict[str, Any]:
     """Read a training state without executing code (weights_only=True)."""
     path = Path(path)
     if not path.is_file():
-        raise SaddlepointError(f"no checkpoint at {path}: pass a run folder that has checkpoint.pt.")
+        raise SaddlepointError(
+            f"no checkpoint at {path}: pass a run folder that has checkpoint.pt."
+        )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile) as e:

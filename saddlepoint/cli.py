@@ -4,7 +4,7 @@
     saddlepoint train --resume runs/00001-...       continue a run exactly where it stopped
     saddlepoint sample runs/00001-... -n 64         a PNG grid of samples
     saddlepoint presets | datasets | objectives     what can be chosen
-    saddlepoint data download mnist --to DIR        fetch a dataset (the only command that downloads)
+    saddlepoint data download mnist --to DIR        fetch a dataset (nothing else downloads)
 
 User mistakes print one line starting with "saddlepoint: error:" and exit with status 2.
 """
@@ -106,9 +106,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
             raise SaddlepointError(
                 "--resume continues a run with its saved config: drop --preset/--data/--objective."
             )
+        import json
+
         from saddlepoint.checkpoint import load_training_state
         from saddlepoint.config import config_from_dict
-        import json
 
         state = load_training_state(Path(args.resume) / "checkpoint.pt")
         config = override(config_from_dict(json.loads(state["config"])), sets)

@@ -259,7 +259,10 @@ def validate(config: Config) -> None:
         o: OptimConfig = getattr(config, side)
         need(o.name in ("sgd", "adam"), f"{side}.name must be sgd or adam, got {o.name!r}.")
         need(o.lr > 0, f"{side}.lr must be positive, got {o.lr}.")
-        need(o.lr_decay >= 1, f"{side}.lr_decay divides the rate each update: use >= 1, got {o.lr_decay}.")
+        need(
+            o.lr_decay >= 1,
+            f"{side}.lr_decay divides the rate each update: use >= 1, got {o.lr_decay}.",
+        )
         need(o.lr_min >= 0, f"{side}.lr_min must be >= 0, got {o.lr_min}.")
         need(
             0 <= o.momentum < 1 and 0 <= o.momentum_final < 1,

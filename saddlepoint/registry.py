@@ -7,7 +7,8 @@ nothing is imported from a string (STYLE.md, principle 6).
 from __future__ import annotations
 
 import difflib
-from typing import Generic, Iterator, TypeVar
+from collections.abc import Iterator
+from typing import Generic, TypeVar
 
 from saddlepoint.errors import SaddlepointError
 
@@ -33,8 +34,9 @@ class Registry(Generic[T]):
         except KeyError:
             close = difflib.get_close_matches(name, self._entries, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
+            names = ", ".join(sorted(self._entries))
             raise SaddlepointError(
-                f"unknown {self.kind} {name!r}; choose one of: {', '.join(sorted(self._entries))}.{hint}"
+                f"unknown {self.kind} {name!r}; choose one of: {names}.{hint}"
             ) from None
 
     def __contains__(self, name: object) -> bool:

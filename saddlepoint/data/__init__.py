@@ -57,6 +57,16 @@ def load_dataset(config: DataConfig, split: str = "train") -> Dataset:
         source = FOLDER_SOURCE
     else:
         source = DATASETS.get(config.name)
+        if config.image_size is not None or config.channels is not None:
+            raise SaddlepointError(
+                f"data.image_size and data.channels apply only to folder:PATH datasets, not "
+                f"{config.name}: remove them."
+            )
+    if config.root is not None and source.default_root() is None:
+        raise SaddlepointError(
+            f"{config.name} does not read files from a folder, so data.root "
+            f"({config.root}) would be ignored: remove it (folder:PATH takes its path in the name)."
+        )
     dataset = source.load(config, split)
     if split == "train" and config.limit is not None and config.limit < len(dataset):
         dataset = Dataset(dataset.name, split, dataset.x[: config.limit],

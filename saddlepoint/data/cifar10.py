@@ -124,7 +124,9 @@ def _read_batch_cached(path: str, mtime_ns: int, size: int) -> tuple[np.ndarray,
     try:
         labels = np.asarray(labels, dtype=np.int64).reshape(-1)  # (N,)
     except (TypeError, ValueError):
-        raise SaddlepointError(f"{path} holds labels that are not integers: {_redownload()}.")
+        raise SaddlepointError(
+            f"{path} holds labels that are not integers: {_redownload()}."
+        ) from None
     if len(labels) != len(data):
         raise SaddlepointError(
             f"{path} holds {len(data):,} images but {len(labels):,} labels: {_redownload()}."
@@ -145,14 +147,13 @@ def find_folder(root: str | os.PathLike | None) -> Path:
         folder = folder / FOLDER
     if not folder.is_dir():
         raise missing_folder_error("cifar10", folder, default=root is None)
-    root = folder
     for name in (*TRAIN_BATCHES, TEST_BATCH, META):
-        if not (root / name).is_file():
+        if not (folder / name).is_file():
             raise SaddlepointError(
-                f"{root} has no {name}: point data.root at the complete {FOLDER} folder, "
+                f"{folder} has no {name}: point data.root at the complete {FOLDER} folder, "
                 f"or {_redownload()} and `--set data.root=DIR`."
             )
-    return root
+    return folder
 
 
 def class_names(folder: Path) -> tuple[str, ...]:

@@ -272,7 +272,9 @@ def download(
                 f"choose another with --to DIR."
             ) from None
         if not os.access(target, os.W_OK):
-            raise SaddlepointError(f"{target} is not writable: choose another folder with --to DIR.")
+            raise SaddlepointError(
+                f"{target} is not writable: choose another folder with --to DIR."
+            )
     bases = MIRRORS[name] if mirrors is None else list(mirrors)
     for filename, md5 in needed.items():
         fetch(filename, md5, bases, target, progress)

@@ -136,10 +136,9 @@ def load_idx_folder(name: str, root: str | os.PathLike | None, split: str) -> Da
     folder = Path(root or default_root(name)).expanduser()
     if not folder.is_dir():
         raise missing_folder_error(name, folder, default=root is None)
-    root = folder
     image_stem, label_stem = FILES[split]
-    image_path = find_file(root, image_stem, name)
-    label_path = find_file(root, label_stem, name)
+    image_path = find_file(folder, image_stem, name)
+    label_path = find_file(folder, label_stem, name)
     images = read_idx(image_path, IMAGES_MAGIC, name)  # (N, H, W) uint8
     labels = read_idx(label_path, LABELS_MAGIC, name)  # (N,) uint8
     if len(images) != len(labels):

@@ -6,7 +6,7 @@ logits. No loss, optimiser or training step lives in a network.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

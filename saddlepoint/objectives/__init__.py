@@ -7,8 +7,8 @@ non-saturating -log D(G(z)) are two different functions with two different names
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

@@ -17,7 +17,7 @@ def value(*, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tens
 
 
 def discriminator_loss(*, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """D ascends V (Algorithm 1), so it descends -V = mean softplus(-l_real) + mean softplus(l_fake).
+    """D ascends V (Algorithm 1), so it descends -V = mean softplus(-l_real) + mean softplus(l_f).
 
     This is the binary cross-entropy with real labelled 1 and generated labelled 0.
     """

@@ -171,3 +171,11 @@ def test_real_mnist_split():
     assert int(train.y[0]) == 5 and int(test.y[0]) == 7  # the well-known first labels
     assert float(train.x.min()) == 0.0 and float(train.x.max()) == 1.0
     assert torch.bincount(train.y, minlength=10).min() > 4000
+
+
+def test_missing_default_folder_also_offers_to_fill_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(SaddlepointError) as caught:
+        load_dataset(DataConfig(name="mnist"), "train")
+    default = tmp_path / ".cache" / "saddlepoint" / "mnist"
+    assert f"run `saddlepoint data download mnist` to fill {default}" in str(caught.value)

@@ -9,7 +9,13 @@ import pytest
 import torch
 
 from saddlepoint.config import ModelConfig
-from saddlepoint.nets import DISCRIMINATORS, GENERATORS, MLPGenerator, build_discriminator, build_generator
+from saddlepoint.nets import (
+    DISCRIMINATORS,
+    GENERATORS,
+    MLPGenerator,
+    build_discriminator,
+    build_generator,
+)
 from saddlepoint.nets.maxout import Maxout
 from saddlepoint.nets.prior import sample_noise
 

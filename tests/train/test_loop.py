@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny import tiny_config
 
 from saddlepoint.checkpoint import load_training_state
 from saddlepoint.config import config_from_dict, override
 from saddlepoint.errors import SaddlepointError
 from saddlepoint.train import load, read_log, train
-from tiny import tiny_config
 
 
 def _weights(run_dir: Path) -> dict[str, torch.Tensor]:

@@ -1,0 +1,71 @@
+"""The command line: verbs, one-line errors, dry run, train -> sample."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from saddlepoint.cli import main
+
+TINY = ["--set", "data.limit=200", "--set", "model.z_dim=8", "--set", "model.g_hidden=32",
+        "--set", "model.d_hidden=16", "--set", "model.d_pieces=2", "--set", "train.batch_size=20",
+        "--set", "train.iterations=6", "--set", "train.log_every=3", "--set", "train.grid_size=4",
+        "--set", "train.threads=1"]
+
+
+def test_dry_run_prints_resolved_config(capsys):
+    assert main(["train", "--preset", "demo", "--objective", "minimax", "--set", "train.k=2",
+                 "--dry-run"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["preset"] == "demo" and config["objective"]["name"] == "minimax"
+    assert config["train"]["k"] == 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--set", "train.kk=1", "--dry-run"], "unknown setting 'train.kk'"),
+    (["train", "--preset", "nope", "--dry-run"], "unknown preset 'nope'"),
+    (["train", "--data", "nope", "--quiet"], "unknown dataset 'nope'"),
+    (["train", "--objective", "wgan-ish", "--quiet", "--set", "data.limit=200"], "unknown objective"),
+    (["train", "--resume", "/nonexistent/run"], "no checkpoint at"),
+    (["sample", "/nonexistent/run"], "no run at /nonexistent/run"),
+])
+def test_errors_are_one_line(argv, message, capsys, tmp_path):
+    assert main(argv + (["--out", str(tmp_path)] if argv[0] == "train" and "--resume" not in argv else [])) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("saddlepoint: error:") and len(err.splitlines()) == 1
+    assert message.split("'")[0] in err and __import__("re").search(message, err)
+
+
+def test_train_then_sample(tmp_path, capsys):
+    assert main(["train", "--quiet", "--out", str(tmp_path), *TINY]) == 0
+    out = capsys.readouterr().out
+    run = next(tmp_path.iterdir())
+    assert f"run folder: {run}" in out and ".png" in out
+    assert main(["sample", str(run), "-n", "9", "--seed", "2"]) == 0
+    png = capsys.readouterr().out.strip()
+    assert png.endswith("sample-seed2.png")
+    from PIL import Image
+    img = Image.open(png)
+    assert img.size[0] > 3 * 28 and img.size[1] > 3 * 28
+    assert main(["sample", str(run), "-n", "0"]) == 2
+    assert main(["train", "--quiet", "--resume", str(run), "--set", "train.iterations=8"]) == 0
+    assert main(["train", "--resume", str(run), "--preset", "demo"]) == 2
+
+
+def test_listing_verbs(capsys):
+    for verb, expected in (("presets", "goodfellow2014-mnist"), ("datasets", "mnist5k"),
+                           ("objectives", "non_saturating")):
+        assert main([verb]) == 0
+        assert expected in capsys.readouterr().out
+
+
+def test_console_entry_point_and_module():
+    r = subprocess.run([sys.executable, "-m", "saddlepoint", "--help"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0 and "train" in r.stdout and "sample" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "saddlepoint", "train", "--set", "x"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "key=value" in r.stderr
