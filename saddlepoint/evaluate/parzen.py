@@ -31,10 +31,14 @@ import torch
 
 from saddlepoint.errors import SaddlepointError
 
-# Points scored per batch. The working memory is one (B, M) matrix, two with several sigmas:
-# 256 x 10,000 samples x 4 bytes = 10 MB each. Any value gives the same numbers (see the tests);
-# on a 2-core CPU 256 to 1,024 ran the MNIST protocol equally fast, 100 and 128 up to 20% slower.
-DEFAULT_BATCH_SIZE = 256
+# Points scored per batch when batch_size is None: as many as keep one (B, M) block within
+# BLOCK_ELEMENTS (64 MB in float32; two blocks with several sigmas), at most MAX_BATCH_SIZE.
+# Any batch size gives the same numbers (see the tests). On the 2-core CPU the MNIST protocol
+# ran equally fast with 256 to 1,024 points per batch on an idle machine; with another process
+# busy on one core, 1,024 took 5 s where 256 took 9 s, because each torch op waits for both
+# threads and larger batches mean fewer ops.
+BLOCK_ELEMENTS = 16 * 2**20
+MAX_BATCH_SIZE = 1024
 
 # Floor on the shifted exponent -(||x - mu_j||^2 - min_k ||x - mu_k||^2) / (2 sigma^2) before
 # exp. Below about -87.3, float32 exp returns denormals, which CPUs process an order of magnitude
@@ -155,12 +159,15 @@ def _as_sigmas(sigma: float | Sequence[float]) -> tuple[tuple[float, ...], bool]
     return values, scalar
 
 
-def _check_batch_size(batch_size: int) -> None:
+def _resolve_batch_size(batch_size: int | None, n_samples: int) -> int:
+    if batch_size is None:
+        return max(1, min(MAX_BATCH_SIZE, BLOCK_ELEMENTS // n_samples))
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise SaddlepointError(
-            f"batch_size must be a positive integer, got {batch_size!r}; "
-            f"the default is {DEFAULT_BATCH_SIZE}."
+            f"batch_size must be a positive integer or None, got {batch_size!r}; "
+            "leave it at None to size batches from the number of samples."
         )
+    return batch_size
 
 
 # ------------------------------------------------------------------------------------------------
@@ -223,7 +230,7 @@ def parzen_log_likelihood(
     x: torch.Tensor,  # (N, ...) points to score, on the samples' scale
     samples: torch.Tensor,  # (M, ...) kernel centres, e.g. generator samples
     sigma: float | Sequence[float],  # one kernel width, or several
-    batch_size: int = DEFAULT_BATCH_SIZE,  # points per distance matmul; any value, same answer
+    batch_size: int | None = None,  # points per distance matmul; None = sized from M (above)
     dtype: torch.dtype = torch.float32,  # arithmetic precision; float64 for reference answers
 ) -> torch.Tensor:
     """Per-point Parzen log-likelihoods: shape (N,) for one sigma, (S, N) for S sigmas (float64).
@@ -233,7 +240,6 @@ def parzen_log_likelihood(
     where |log p| > 1) and a mean over points within 1e-5 nats (benchmarks/parzen.py).
     """
     sigmas, scalar = _as_sigmas(sigma)
-    _check_batch_size(batch_size)
     if dtype not in (torch.float32, torch.float64):
         raise SaddlepointError(
             f"dtype must be torch.float32 or torch.float64, got {dtype}; float32 is accurate to "
@@ -242,6 +248,7 @@ def parzen_log_likelihood(
     samples = _as_points("samples", samples)
     x = _as_points("x", x)
     _check_same_dim("x", x, samples)
+    batch_size = _resolve_batch_size(batch_size, samples.shape[0])
     ll = _log_likelihoods(x, samples, sigmas, batch_size, dtype)
     return ll[0] if scalar else ll
 
@@ -250,7 +257,7 @@ def select_sigma(
     samples: torch.Tensor,  # (M, ...) kernel centres
     valid: torch.Tensor,  # (N_valid, ...) validation points; the paper used 1,000
     sigmas: Sequence[float] | None = None,  # None = default_sigmas()
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,  # None = sized from the number of samples
     dtype: torch.dtype = torch.float32,  # arithmetic precision, as parzen_log_likelihood
 ) -> SigmaSelection:
     """Choose sigma on the grid by the mean validation log-likelihood (cross_validate_sigma)."""
@@ -275,7 +282,7 @@ def evaluate_parzen(
     valid: torch.Tensor,  # (N_valid, ...) validation points that choose sigma
     test: torch.Tensor,  # (N_test, ...) test points that are scored
     sigmas: Sequence[float] | None = None,  # None = default_sigmas(); [s] fixes sigma = s
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,  # None = sized from the number of samples
     dtype: torch.dtype = torch.float32,  # arithmetic precision, as parzen_log_likelihood
 ) -> ParzenResult:
     """The full protocol: choose sigma on `valid`, then score `test` at that sigma."""

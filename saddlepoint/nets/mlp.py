@@ -74,10 +74,15 @@ class MLPGenerator(nn.Module):
         return h.view(-1, *self.shape)  # (B, *shape)
 
     def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n draws from this generator's prior p_z, shape (n, z_dim)."""
-        return sample_noise(
-            self.prior, n, self.z_dim, generator=generator, device=self.out.weight.device
-        )
+        """n draws from this generator's prior p_z, shape (n, z_dim), on the weights' device.
+
+        The noise is drawn on `generator`'s device (so a CPU generator gives the same z for a
+        model on any device) and then moved.
+        """
+        device = self.out.weight.device
+        z = sample_noise(self.prior, n, self.z_dim, generator=generator,
+                         device=generator.device if generator is not None else device)
+        return z.to(device)
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

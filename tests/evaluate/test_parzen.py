@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from saddlepoint.errors import SaddlepointError
+from saddlepoint.evaluate import parzen as parzen_module
 from saddlepoint.evaluate.parzen import (
     ParzenResult,
     SigmaSelection,
@@ -240,14 +241,18 @@ def test_tiny_sigma_and_coincident_points_stay_finite() -> None:
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_batch_size_does_not_change_the_answer(dtype: torch.dtype) -> None:
+def test_batch_size_does_not_change_the_answer(dtype: torch.dtype, monkeypatch) -> None:
     x, samples = rand(103, 20, seed=17), rand(57, 20, seed=18)
     sigmas = [0.1, 0.4, 1.0]
     ref = parzen_log_likelihood(x, samples, sigmas, batch_size=103, dtype=dtype)
     tol = 1e-5 if dtype == torch.float32 else 1e-12
-    for batch_size in (1, 10, 64, 1000):
+    for batch_size in (1, 10, 64, 1000, None):
         got = parzen_log_likelihood(x, samples, sigmas, batch_size=batch_size, dtype=dtype)
         torch.testing.assert_close(got, ref, rtol=tol, atol=tol)
+    # The automatic size, forced down to 10 points per batch by a smaller block budget.
+    monkeypatch.setattr(parzen_module, "BLOCK_ELEMENTS", 57 * 10)
+    got = parzen_log_likelihood(x, samples, sigmas, dtype=dtype)
+    torch.testing.assert_close(got, ref, rtol=tol, atol=tol)
 
 
 # ------------------------------------------------------------------------------------------------

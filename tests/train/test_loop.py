@@ -123,10 +123,26 @@ def test_max_minutes_and_bad_settings(tmp_path):
     assert 0 < load_training_state(run.path / "checkpoint.pt")["iteration"] < 1000000
     with pytest.raises(SaddlepointError, match="fewer than train.batch_size"):
         train(tiny_config("data.limit=10"), out=tmp_path, progress=False)
-    with pytest.raises(SaddlepointError, match="no CUDA GPU") if not torch.cuda.is_available() else pytest.raises(Exception):
-        if torch.cuda.is_available():
-            raise Exception("skip")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_missing_cuda_is_one_clear_error(tmp_path):
+    with pytest.raises(SaddlepointError, match="sees no CUDA GPU here: use train.device=cpu"):
         train(tiny_config("train.device=cuda"), out=tmp_path, progress=False)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_cuda_training_and_resume(tmp_path, precision):
+    sets = ("train.device=cuda", f"train.precision={precision}")
+    straight = train(tiny_config("train.iterations=16", *sets), out=tmp_path / "a", progress=False)
+    half = train(tiny_config("train.iterations=8", *sets), out=tmp_path / "b", progress=False)
+    resumed = train(tiny_config("train.iterations=16", *sets), resume=half.path, progress=False)
+    a, b = _weights(straight.path), _weights(resumed.path)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+    x = load(resumed.path, device="cuda").sample(4, seed=0)
+    assert x.is_cuda and x.shape == (4, 1, 28, 28)
 
 
 def test_bfloat16_autocast_trains(tmp_path):
