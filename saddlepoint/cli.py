@@ -2,7 +2,9 @@
 
     saddlepoint train --preset demo                 train; writes runs/NNNNN-demo-mnist5k-.../
     saddlepoint train --resume runs/00001-...       continue a run exactly where it stopped
-    saddlepoint sample runs/00001-... -n 64         a PNG grid of samples
+    saddlepoint sample runs/00001-... -n 64         a PNG grid of samples (--neighbours: Figure 2)
+    saddlepoint interpolate runs/00001-...          lines in z-space (Figure 3)
+    saddlepoint eval parzen runs/00001-...          the 2014 Parzen-window log-likelihood
     saddlepoint presets | datasets | objectives     what can be chosen
     saddlepoint data download mnist --to DIR        fetch a dataset (nothing else downloads)
 
@@ -67,6 +69,48 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     s.add_argument("--out", default=None,
                    help="PNG path (default: RUN/samples/sample-seed<SEED>.png)")
+    s.add_argument("--neighbours", action="store_true",
+                   help="the paper's Figure 2: rows of samples whose rightmost column is the "
+                   "nearest training image (Euclidean, on pixels) of the sample beside it")
+
+    ip = sub.add_parser("interpolate", help="samples along straight lines in z-space (Figure 3)",
+                        description="Draw G(z) for z on straight lines between random pairs of "
+                        "noise vectors, one line per row.")
+    ip.add_argument("run", help="run folder or generator .safetensors file")
+    ip.add_argument("--rows", type=int, default=8, help="lines, one per row (default: 8)")
+    ip.add_argument("--steps", type=int, default=10,
+                    help="samples along each line, ends included (default: 10)")
+    ip.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    ip.add_argument("--out", default=None,
+                    help="PNG path (default: RUN/samples/interpolation-seed<SEED>.png)")
+
+    ev = sub.add_parser("eval", help="evaluate a run (parzen)")
+    esub = ev.add_subparsers(dest="eval_verb", metavar="METRIC")
+    esub.required = True
+    pz = esub.add_parser(
+        "parzen", help="the 2014 Parzen-window log-likelihood of the test set",
+        description="Fit a Gaussian Parzen window to generator samples, choose its width on "
+        "validation images, and report the mean log-likelihood of the test images with its "
+        "standard error (Goodfellow et al. 2014; a coarse measure in high dimension: see "
+        "docs/reproduction.md). Writes RUN/eval/parzen*.json and the sigma curve as PNG.",
+    )
+    pz.add_argument("run", help="run folder or generator .safetensors file")
+    pz.add_argument("--samples", type=int, default=10_000,
+                    help="generator samples (default: 10000)")
+    pz.add_argument("--valid", type=int, default=1_000,
+                    help="validation images that choose sigma (default: 1000)")
+    pz.add_argument("--test", type=int, default=None,
+                    help="test images scored (default: the whole test split)")
+    pz.add_argument("--sigmas", default=None, metavar="S1,S2,...",
+                    help="sigma grid (default: 10 values log-spaced from 0.1 to 1.0)")
+    pz.add_argument("--batch-size", type=int, default=None,
+                    help="test points per distance block (default: automatic)")
+    pz.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    pz.add_argument("--real", action="store_true",
+                    help="score real training images in place of samples (the ceiling)")
+    pz.add_argument("--snapshots", action="store_true",
+                    help="score every kept snapshot and write the curve over training time")
+    pz.add_argument("--threads", type=int, default=None, help="torch CPU threads")
 
     sub.add_parser("presets", help="list the named presets")
     sub.add_parser("datasets", help="list the dataset sources")
@@ -129,9 +173,85 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from saddlepoint.train import load
 
     run = load(args.run)
+    if args.neighbours:
+        from saddlepoint.data import load_dataset
+        from saddlepoint.report.figures import neighbours_figure
+
+        train_x = load_dataset(run.config.data, "train").x
+        if train_x.dim() != 4:
+            raise SaddlepointError("--neighbours draws images; this run's data are points.")
+        out = args.out or run.path / "samples" / f"neighbours-seed{args.seed}.png"
+        print(neighbours_figure(run.generator, train_x, out, seed=args.seed))
+        return 0
     samples = run.sample(_positive(args.n, "-n"), seed=args.seed)
     out = args.out or run.path / "samples" / f"sample-seed{args.seed}.png"
     print(save_samples(samples, out))
+    return 0
+
+
+def _cmd_interpolate(args: argparse.Namespace) -> int:
+    from saddlepoint.report.figures import interpolation_figure
+    from saddlepoint.train import load
+
+    run = load(args.run)
+    out = args.out or run.path / "samples" / f"interpolation-seed{args.seed}.png"
+    rows, steps = _positive(args.rows, "--rows"), _positive(args.steps, "--steps")
+    if steps < 2:
+        raise SaddlepointError("--steps must be at least 2 (the two ends of each line).")
+    print(interpolation_figure(run.generator, out, rows=rows, steps=steps, seed=args.seed))
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import torch
+
+    from saddlepoint.evaluate.parzen import plot_sigma_curve, save_result
+    from saddlepoint.evaluate.run_parzen import (
+        ParzenSettings,
+        parzen_curve,
+        parzen_of_run,
+        save_curve,
+    )
+    from saddlepoint.train import load
+
+    if args.threads:
+        torch.set_num_threads(_positive(args.threads, "--threads"))
+    sigmas = None
+    if args.sigmas:
+        try:
+            sigmas = tuple(float(s) for s in args.sigmas.split(",") if s.strip())
+        except ValueError:
+            raise SaddlepointError(
+                f"--sigmas takes comma-separated numbers, got {args.sigmas!r}."
+            ) from None
+    settings = ParzenSettings(
+        samples=_positive(args.samples, "--samples"), valid=_positive(args.valid, "--valid"),
+        test=None if args.test is None else _positive(args.test, "--test"), sigmas=sigmas,
+        batch_size=args.batch_size, seed=args.seed,
+    )
+    run = load(args.run)
+    folder = run.path / "eval"
+    folder.mkdir(exist_ok=True)
+    if args.snapshots:
+        curve = parzen_curve(run.path, settings)
+        save_curve(curve, folder / "parzen-curve.json", folder / "parzen-curve.png")
+        for c in curve:
+            when = f"{c['seconds'] / 60:7.1f} min" if c["seconds"] is not None else ""
+            print(f"iteration {c['iteration']:>8d} {when}  {c['test_ll']:8.1f} +/- "
+                  f"{c['test_se']:.1f}  (sigma {c['sigma']:.3f})")
+        print(f"curve: {folder / 'parzen-curve.json'}, {folder / 'parzen-curve.png'}")
+        return 0
+    result = parzen_of_run(run, settings, real=args.real)
+    stem = "parzen-real" if args.real else f"parzen-it{run.iteration}"
+    save_result(result, folder / f"{stem}.json")
+    plot_sigma_curve(result, folder / f"{stem}-sigma.png")
+    what = f"{settings.samples} real training images" if args.real else (
+        f"{settings.samples} samples of iteration {run.iteration}")
+    print(f"Parzen log-likelihood of {result.n_test} {run.config.data.name} test images: "
+          f"{result.test_mean:.1f} +/- {result.test_std_error:.1f} (std error)")
+    print(f"  {what}; sigma {result.sigma:.4f} chosen on {result.n_valid} validation images "
+          f"from {len(result.sigmas)} values; {result.seconds:.1f} s")
+    print(f"  {folder / (stem + '.json')}")
     return 0
 
 
@@ -170,7 +290,8 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "train": _cmd_train, "sample": _cmd_sample, "presets": _cmd_presets,
+    "train": _cmd_train, "sample": _cmd_sample, "interpolate": _cmd_interpolate,
+    "eval": _cmd_eval, "presets": _cmd_presets,
     "datasets": _cmd_datasets, "objectives": _cmd_objectives, "data": _cmd_data,
 }
 

@@ -69,3 +69,36 @@ def test_console_entry_point_and_module():
     r = subprocess.run([sys.executable, "-m", "saddlepoint", "train", "--set", "x"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "key=value" in r.stderr
+
+
+def test_figures_and_parzen_eval_of_a_run(tmp_path, capsys):
+    assert main(["train", "--quiet", "--out", str(tmp_path), *TINY, "--set", "train.snapshot_every=3"]) == 0
+    capsys.readouterr()
+    run = next(tmp_path.iterdir())
+    assert main(["sample", str(run), "--neighbours", "--seed", "1"]) == 0
+    assert capsys.readouterr().out.strip().endswith("neighbours-seed1.png")
+    assert main(["interpolate", str(run), "--rows", "3", "--steps", "4"]) == 0
+    assert capsys.readouterr().out.strip().endswith("interpolation-seed0.png")
+    assert main(["interpolate", str(run), "--steps", "1"]) == 2
+    assert main(["eval", "parzen", str(run), "--samples", "300", "--valid", "100",
+                 "--test", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "Parzen log-likelihood of 200 mnist5k test images" in out
+    result = json.loads((run / "eval" / "parzen-it6.json").read_text())
+    assert result["n_test"] == 200 and result["n_samples"] == 300 and result["n_valid"] == 100
+    assert result["sigma"] in result["sigmas"]
+    assert (run / "eval" / "parzen-it6-sigma.png").is_file()
+    assert main(["eval", "parzen", str(run), "--real", "--samples", "150", "--valid", "100",
+                 "--test", "200", "--sigmas", "0.2,0.3"]) == 0
+    real = json.loads((run / "eval" / "parzen-real.json").read_text())
+    assert real["sigmas"] == [0.2, 0.3]
+    assert real["test_mean"] > result["test_mean"]  # real digits beat a 6-iteration generator
+    assert main(["eval", "parzen", str(run), "--snapshots", "--samples", "200", "--valid", "50",
+                 "--test", "50"]) == 0
+    curve = json.loads((run / "eval" / "parzen-curve.json").read_text())
+    assert [c["iteration"] for c in curve] == [3, 6]
+    assert all(c["seconds"] is not None for c in curve)
+    capsys.readouterr()
+    assert main(["eval", "parzen", str(run), "--valid", "100000"]) == 2
+    assert "exceeds the 500 validation images" in capsys.readouterr().err
+    assert main(["eval", "parzen", str(run), "--sigmas", "a,b"]) == 2

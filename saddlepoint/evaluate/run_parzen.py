@@ -1,0 +1,103 @@
+"""The Parzen evaluation of a trained run: 10,000 generator samples fitted, the run's own
+dataset's validation split choosing sigma, its test split scored (Goodfellow et al. 2014).
+
+Also the reference row: real training images in place of the samples (what a model that
+reproduced the training set exactly would score), and the curve over a run's kept snapshots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from saddlepoint.data import load_dataset
+from saddlepoint.errors import SaddlepointError
+from saddlepoint.evaluate.parzen import ParzenResult, evaluate_parzen
+from saddlepoint.train.run import Run, load, read_log
+
+
+@dataclass(frozen=True)
+class ParzenSettings:
+    samples: int = 10_000  # generator samples the window is fitted to
+    valid: int = 1_000  # validation images that choose sigma (the original's default)
+    test: int | None = None  # test images scored; None = the whole test split
+    sigmas: tuple[float, ...] | None = None  # None = 10 values log-spaced in [0.1, 1]
+    batch_size: int | None = None  # test points per distance block; None = automatic
+    seed: int = 0  # noise seed for the samples
+
+
+def _splits(run: Run, settings: ParzenSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    valid = load_dataset(run.config.data, "valid").x.flatten(1)
+    test = load_dataset(run.config.data, "test").x.flatten(1)
+    if settings.valid > len(valid):
+        raise SaddlepointError(
+            f"--valid {settings.valid} exceeds the {len(valid)} validation images of "
+            f"{run.config.data.name}: lower it."
+        )
+    if settings.test is not None:
+        test = test[: settings.test]
+    return valid[: settings.valid], test
+
+
+def parzen_of_run(run: Run, settings: ParzenSettings, real: bool = False) -> ParzenResult:
+    """Score `run`'s generator (or, with real=True, its training images) by the 2014 protocol."""
+    valid, test = _splits(run, settings)
+    if real:
+        train_x = load_dataset(run.config.data, "train").x.flatten(1)
+        if settings.samples > len(train_x):
+            raise SaddlepointError(
+                f"--samples {settings.samples} exceeds the {len(train_x)} training images."
+            )
+        samples = train_x[: settings.samples]
+    else:
+        g = torch.Generator().manual_seed(settings.seed)
+        samples = run.generator.sample(settings.samples, generator=g).flatten(1).float().cpu()
+    return evaluate_parzen(samples, valid, test, sigmas=settings.sigmas,
+                           batch_size=settings.batch_size)
+
+
+def parzen_curve(run_dir: str | os.PathLike, settings: ParzenSettings) -> list[dict]:
+    """Test log-likelihood of every kept snapshot of a run, with its iteration and training
+    seconds (read from the run's log)."""
+    run_dir = Path(run_dir)
+    snapshots = sorted((run_dir / "snapshots").glob("generator-*.safetensors"))
+    if not snapshots:
+        raise SaddlepointError(
+            f"{run_dir} has no snapshots/: train with --set train.snapshot_every=N to keep them."
+        )
+    seconds = {r["iteration"]: r["seconds"] for r in read_log(run_dir)}
+    first = load(snapshots[0])
+    valid, test = _splits(first, settings)
+    curve = []
+    for path in snapshots:
+        run = load(path)
+        g = torch.Generator().manual_seed(settings.seed)
+        samples = run.generator.sample(settings.samples, generator=g).flatten(1).float()
+        r = evaluate_parzen(samples, valid, test, sigmas=settings.sigmas,
+                            batch_size=settings.batch_size)
+        curve.append({"iteration": run.iteration, "seconds": seconds.get(run.iteration),
+                      "test_ll": r.test_mean, "test_se": r.test_std_error, "sigma": r.sigma})
+    return curve
+
+
+def save_curve(curve: list[dict], json_path: str | os.PathLike, png_path: str | os.PathLike):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    Path(json_path).write_text(json.dumps(curve, indent=2))
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    timed = all(c["seconds"] is not None for c in curve)
+    xs = [c["seconds"] / 60 if timed else c["iteration"] for c in curve]
+    ax.errorbar(xs, [c["test_ll"] for c in curve], yerr=[c["test_se"] for c in curve],
+                marker="o", capsize=3)
+    ax.set_xlabel("training minutes" if timed else "iteration")
+    ax.set_ylabel("Parzen log-likelihood (test)")
+    ax.grid(alpha=0.3)
+    fig.savefig(png_path, bbox_inches="tight")
+    plt.close(fig)

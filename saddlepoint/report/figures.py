@@ -1,0 +1,64 @@
+"""The 2014 paper's figures: samples beside their nearest training images (Figure 2) and
+straight lines in z-space (Figure 3)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from saddlepoint.evaluate.neighbours import nearest_neighbours
+from saddlepoint.report.grid import save_grid
+
+
+@torch.no_grad()
+def neighbours_figure(
+    generator: nn.Module,
+    train_x: torch.Tensor,  # (N, C, H, W) training images in [0, 1]
+    path: str | os.PathLike,
+    rows: int = 8,  # rows of the grid
+    cols: int = 6,  # samples per row; one more column holds the neighbour
+    seed: int = 0,
+) -> Path:
+    """Rows of samples whose rightmost column is the nearest training image of the sample
+    beside it (the last sample of the row)."""
+    g = torch.Generator().manual_seed(seed)
+    samples = generator.sample(rows * cols, generator=g).cpu().float()  # (rows*cols, C, H, W)
+    beside = samples[cols - 1 :: cols]  # (rows, C, H, W): the last sample of each row
+    index, _ = nearest_neighbours(beside, train_x)
+    tiles = torch.cat([samples.view(rows, cols, *samples.shape[1:]),
+                       train_x[index].cpu().float().unsqueeze(1)], dim=1)  # (rows, cols+1, ...)
+    return save_grid(tiles.flatten(0, 1), path, ncols=cols + 1)
+
+
+def interpolate_z(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
+    """(R, Z), (R, Z) -> (R, steps, Z): points (1 - t) z0 + t z1 for t = 0, 1/(steps-1), ..., 1.
+
+    Straight lines between points of the prior's support stay inside it for the uniform prior
+    (a box is convex), as in the paper's Figure 3.
+    """
+    t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device).view(1, steps, 1)
+    return (1 - t) * z0.unsqueeze(1) + t * z1.unsqueeze(1)
+
+
+@torch.no_grad()
+def interpolation_figure(
+    generator: nn.Module,
+    path: str | os.PathLike,
+    rows: int = 8,  # lines drawn, one per row
+    steps: int = 10,  # samples along each line, ends included
+    seed: int = 0,
+) -> Path:
+    """Rows of G(z) along straight lines between random pairs of noise vectors."""
+    g = torch.Generator().manual_seed(seed)
+    z0, z1 = generator.sample_z(rows, g), generator.sample_z(rows, g)
+    z = interpolate_z(z0, z1, steps).flatten(0, 1)  # (rows*steps, Z)
+    was_training = generator.training
+    generator.eval()
+    try:
+        images = generator(z).cpu().float()
+    finally:
+        generator.train(was_training)
+    return save_grid(images, path, ncols=steps)
