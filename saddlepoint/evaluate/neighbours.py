@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from saddlepoint.errors import SaddlepointError
+
 
 def nearest_neighbours(
     queries: torch.Tensor,  # (Q, *shape) samples
@@ -19,6 +21,11 @@ def nearest_neighbours(
     ||q - x||^2 = ||q||^2 - 2 q.x + ||x||^2, one matmul per block of data, in float64 so that
     near-duplicates are ranked correctly.
     """
+    if tuple(queries.shape[1:]) != tuple(data.shape[1:]):
+        raise SaddlepointError(
+            f"samples of shape {tuple(queries.shape[1:])} cannot be compared with training "
+            f"images of shape {tuple(data.shape[1:])}: use the dataset the model was trained on."
+        )
     q = queries.reshape(len(queries), -1).double()
     q_sq = q.square().sum(1, keepdim=True)  # (Q, 1)
     best_d = torch.full((len(q),), float("inf"), dtype=torch.float64)

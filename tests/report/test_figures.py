@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+from saddlepoint.errors import SaddlepointError
 from saddlepoint.nets import MLPGenerator
 from saddlepoint.report import grid_array, save_grid
 from saddlepoint.report.figures import interpolate_z, interpolation_figure, neighbours_figure
@@ -63,5 +64,5 @@ def test_neighbours_figure_last_column_is_the_nearest_training_image(tmp_path):
         tile = arr[(2 + r * 6) * 2 : (2 + r * 6 + 4) * 2 : 2, (2 + cols * 6) * 2 : (2 + cols * 6 + 4) * 2 : 2]
         nearest = train_x[((train_x[:, 0] - torch.from_numpy(beside)) ** 2).flatten(1).sum(1).argmin(), 0].numpy()
         np.testing.assert_allclose(tile, nearest, atol=1 / 255)
-    with pytest.raises(Exception):
+    with pytest.raises(SaddlepointError, match="cannot be compared"):
         neighbours_figure(G, torch.rand(5, 1, 3, 3), tmp_path / "bad.png")
