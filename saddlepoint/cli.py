@@ -94,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
         "standard error (Goodfellow et al. 2014; a coarse measure in high dimension: see "
         "docs/reproduction.md). Writes RUN/eval/parzen*.json and the sigma curve as PNG.",
     )
-    pz.add_argument("run", help="run folder or generator .safetensors file")
+    pz.add_argument("run", nargs="?", default=None,
+                    help="run folder or generator .safetensors file (omit with --real --data)")
     pz.add_argument("--samples", type=int, default=10_000,
                     help="generator samples (default: 10000)")
     pz.add_argument("--valid", type=int, default=1_000,
@@ -107,7 +108,12 @@ def _parser() -> argparse.ArgumentParser:
                     help="test points per distance block (default: automatic)")
     pz.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     pz.add_argument("--real", action="store_true",
-                    help="score real training images in place of samples (the ceiling)")
+                    help="score real training images in place of samples (the ceiling); of "
+                    "RUN's dataset, or of --data/--root without a run")
+    pz.add_argument("--data", default=None, help="with --real and no RUN: the dataset")
+    pz.add_argument("--root", default=None, help="with --data: the dataset's folder")
+    pz.add_argument("--out", default=None,
+                    help="folder for the JSON and PNG (default: RUN/eval, or runs/eval)")
     pz.add_argument("--snapshots", action="store_true",
                     help="score every kept snapshot and write the curve over training time")
     pz.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -205,7 +211,6 @@ def _cmd_interpolate(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     import torch
 
-    from saddlepoint.evaluate.parzen import plot_sigma_curve, save_result
     from saddlepoint.evaluate.run_parzen import (
         ParzenSettings,
         parzen_curve,
@@ -229,9 +234,26 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         test=None if args.test is None else _positive(args.test, "--test"), sigmas=sigmas,
         batch_size=args.batch_size, seed=args.seed,
     )
+    if args.run is None:
+        if not (args.real and args.data):
+            raise SaddlepointError(
+                "name a run folder, or score real images with --real --data NAME [--root DIR]."
+            )
+        from saddlepoint.config import DataConfig
+        from saddlepoint.evaluate.run_parzen import parzen_of_real
+
+        data = DataConfig(name=args.data, root=args.root)
+        result = parzen_of_real(data, settings)
+        folder = Path(args.out or "runs/eval")
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"parzen-real-{args.data.replace(':', '-').replace('/', '-')}"
+        return _report_parzen(result, folder, stem, f"{settings.samples} real training images",
+                              args.data)
+    if args.data or args.root:
+        raise SaddlepointError("--data and --root are for --real without a run; drop them.")
     run = load(args.run)
-    folder = run.path / "eval"
-    folder.mkdir(exist_ok=True)
+    folder = Path(args.out) if args.out else run.path / "eval"
+    folder.mkdir(parents=True, exist_ok=True)
     if args.snapshots:
         curve = parzen_curve(run.path, settings)
         save_curve(curve, folder / "parzen-curve.json", folder / "parzen-curve.png")
@@ -241,13 +263,24 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                   f"{c['test_se']:.1f}  (sigma {c['sigma']:.3f})")
         print(f"curve: {folder / 'parzen-curve.json'}, {folder / 'parzen-curve.png'}")
         return 0
-    result = parzen_of_run(run, settings, real=args.real)
-    stem = "parzen-real" if args.real else f"parzen-it{run.iteration}"
+    if args.real:
+        from saddlepoint.evaluate.run_parzen import parzen_of_real
+
+        result = parzen_of_real(run.config.data, settings)
+        return _report_parzen(result, folder, "parzen-real",
+                              f"{settings.samples} real training images", run.config.data.name)
+    result = parzen_of_run(run, settings)
+    return _report_parzen(result, folder, f"parzen-it{run.iteration}",
+                          f"{settings.samples} samples of iteration {run.iteration}",
+                          run.config.data.name)
+
+
+def _report_parzen(result, folder: Path, stem: str, what: str, data_name: str) -> int:
+    from saddlepoint.evaluate.parzen import plot_sigma_curve, save_result
+
     save_result(result, folder / f"{stem}.json")
     plot_sigma_curve(result, folder / f"{stem}-sigma.png")
-    what = f"{settings.samples} real training images" if args.real else (
-        f"{settings.samples} samples of iteration {run.iteration}")
-    print(f"Parzen log-likelihood of {result.n_test} {run.config.data.name} test images: "
+    print(f"Parzen log-likelihood of {result.n_test} {data_name} test images: "
           f"{result.test_mean:.1f} +/- {result.test_std_error:.1f} (std error)")
     print(f"  {what}; sigma {result.sigma:.4f} chosen on {result.n_valid} validation images "
           f"from {len(result.sigmas)} values; {result.seconds:.1f} s")

@@ -102,3 +102,13 @@ def test_figures_and_parzen_eval_of_a_run(tmp_path, capsys):
     assert main(["eval", "parzen", str(run), "--valid", "100000"]) == 2
     assert "exceeds the 500 validation images" in capsys.readouterr().err
     assert main(["eval", "parzen", str(run), "--sigmas", "a,b"]) == 2
+
+
+def test_parzen_of_real_images_without_a_run(tmp_path, capsys):
+    assert main(["eval", "parzen", "--real", "--data", "digits", "--samples", "1000",
+                 "--valid", "100", "--out", str(tmp_path)]) == 0
+    assert "Parzen log-likelihood of 200 digits test images" in capsys.readouterr().out
+    result = json.loads((tmp_path / "parzen-real-digits.json").read_text())
+    assert result["n_samples"] == 1000 and result["dim"] == 64
+    assert main(["eval", "parzen"]) == 2
+    assert "--real --data NAME" in capsys.readouterr().err

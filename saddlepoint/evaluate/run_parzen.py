@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from saddlepoint.config import DataConfig
 from saddlepoint.data import load_dataset
 from saddlepoint.errors import SaddlepointError
 from saddlepoint.evaluate.parzen import ParzenResult, evaluate_parzen
@@ -30,33 +31,38 @@ class ParzenSettings:
     seed: int = 0  # noise seed for the samples
 
 
-def _splits(run: Run, settings: ParzenSettings) -> tuple[torch.Tensor, torch.Tensor]:
-    valid = load_dataset(run.config.data, "valid").x.flatten(1)
-    test = load_dataset(run.config.data, "test").x.flatten(1)
+def _splits(data: DataConfig, settings: ParzenSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    valid = load_dataset(data, "valid").x.flatten(1)
+    test = load_dataset(data, "test").x.flatten(1)
     if settings.valid > len(valid):
         raise SaddlepointError(
             f"--valid {settings.valid} exceeds the {len(valid)} validation images of "
-            f"{run.config.data.name}: lower it."
+            f"{data.name}: lower it."
         )
     if settings.test is not None:
         test = test[: settings.test]
     return valid[: settings.valid], test
 
 
-def parzen_of_run(run: Run, settings: ParzenSettings, real: bool = False) -> ParzenResult:
-    """Score `run`'s generator (or, with real=True, its training images) by the 2014 protocol."""
-    valid, test = _splits(run, settings)
-    if real:
-        train_x = load_dataset(run.config.data, "train").x.flatten(1)
-        if settings.samples > len(train_x):
-            raise SaddlepointError(
-                f"--samples {settings.samples} exceeds the {len(train_x)} training images."
-            )
-        samples = train_x[: settings.samples]
-    else:
-        g = torch.Generator().manual_seed(settings.seed)
-        samples = run.generator.sample(settings.samples, generator=g).flatten(1).float().cpu()
+def parzen_of_run(run: Run, settings: ParzenSettings) -> ParzenResult:
+    """Score `run`'s generator by the 2014 protocol on its own dataset's splits."""
+    valid, test = _splits(run.config.data, settings)
+    g = torch.Generator().manual_seed(settings.seed)
+    samples = run.generator.sample(settings.samples, generator=g).flatten(1).float().cpu()
     return evaluate_parzen(samples, valid, test, sigmas=settings.sigmas,
+                           batch_size=settings.batch_size)
+
+
+def parzen_of_real(data: DataConfig, settings: ParzenSettings) -> ParzenResult:
+    """The reference row: the first `settings.samples` training images in place of samples."""
+    valid, test = _splits(data, settings)
+    train_x = load_dataset(data, "train").x.flatten(1)
+    if settings.samples > len(train_x):
+        raise SaddlepointError(
+            f"--samples {settings.samples} exceeds the {len(train_x)} training images of "
+            f"{data.name}: lower it."
+        )
+    return evaluate_parzen(train_x[: settings.samples], valid, test, sigmas=settings.sigmas,
                            batch_size=settings.batch_size)
 
 
@@ -71,7 +77,7 @@ def parzen_curve(run_dir: str | os.PathLike, settings: ParzenSettings) -> list[d
         )
     seconds = {r["iteration"]: r["seconds"] for r in read_log(run_dir)}
     first = load(snapshots[0])
-    valid, test = _splits(first, settings)
+    valid, test = _splits(first.config.data, settings)
     curve = []
     for path in snapshots:
         run = load(path)
