@@ -1,10 +1,10 @@
 """saddlepoint: generative adversarial networks as the papers specify them.
 
-    import saddlepoint as sp
-    config = sp.preset("demo")              # or sp.Config(...) with its dataclasses
-    run = sp.train(config, out="runs")      # Algorithm 1; writes runs/NNNNN-demo-.../
-    run = sp.load(run.path)                 # a run folder or a generator.safetensors
-    sp.save_grid(run.generator.sample(64), "digits.png")
+import saddlepoint as sp
+config = sp.preset("demo")              # or sp.Config(...) with its dataclasses
+run = sp.train(config, out="runs")      # Algorithm 1; writes runs/NNNNN-demo-.../
+run = sp.load(run.path)                 # a run folder or a generator.safetensors
+sp.save_grid(run.generator.sample(64), "digits.png")
 """
 
 from saddlepoint.config import (
@@ -24,7 +24,20 @@ from saddlepoint.train import Run, load, read_log, train
 __version__ = "0.1.0"
 
 __all__ = [
-    "Config", "DataConfig", "ModelConfig", "ObjectiveConfig", "OptimConfig", "PRESETS", "Run",
-    "SaddlepointError", "TrainConfig", "load", "override", "preset", "read_log", "save_grid",
-    "save_samples", "train",
+    "Config",
+    "DataConfig",
+    "ModelConfig",
+    "ObjectiveConfig",
+    "OptimConfig",
+    "PRESETS",
+    "Run",
+    "SaddlepointError",
+    "TrainConfig",
+    "load",
+    "override",
+    "preset",
+    "read_log",
+    "save_grid",
+    "save_samples",
+    "train",
 ]

@@ -39,83 +39,142 @@ def _parser() -> argparse.ArgumentParser:
     sub.required = True
 
     t = sub.add_parser(
-        "train", help="train a GAN (Algorithm 1) and write a run folder",
+        "train",
+        help="train a GAN (Algorithm 1) and write a run folder",
         description="Train a GAN by Algorithm 1 of Goodfellow et al. 2014: k discriminator "
         "steps, then one generator step, per iteration. Settings come from a preset, then "
         "--data/--objective, then each --set key=value (see --dry-run for all keys).",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    t.add_argument("--preset", default=None,
-                   help="named starting config (default: demo); see `saddlepoint presets`")
-    t.add_argument("--data", default=None,
-                   help="dataset name or folder:PATH (shortcut for --set data.name=...)")
-    t.add_argument("--objective", default=None,
-                   help="objective name (shortcut for --set objective.name=...)")
-    t.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one setting, e.g. train.k=2 or model.g_hidden=1200,1200; "
-                   "repeatable")
+    t.add_argument(
+        "--preset",
+        default=None,
+        help="named starting config (default: demo); see `saddlepoint presets`",
+    )
+    t.add_argument(
+        "--data",
+        default=None,
+        help="dataset name or folder:PATH (shortcut for --set data.name=...)",
+    )
+    t.add_argument(
+        "--objective", default=None, help="objective name (shortcut for --set objective.name=...)"
+    )
+    t.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one setting, e.g. train.k=2 or model.g_hidden=1200,1200; repeatable",
+    )
     t.add_argument("--out", default="runs", help="folder that holds run folders (default: runs)")
-    t.add_argument("--resume", default=None, metavar="RUN",
-                   help="continue this run folder from its checkpoint (only train.* "
-                   "durations and intervals may change)")
-    t.add_argument("--dry-run", action="store_true",
-                   help="print the resolved config as JSON and exit without training")
+    t.add_argument(
+        "--resume",
+        default=None,
+        metavar="RUN",
+        help="continue this run folder from its checkpoint (only train.* "
+        "durations and intervals may change)",
+    )
+    t.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the resolved config as JSON and exit without training",
+    )
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    s = sub.add_parser("sample", help="draw samples from a trained run into a PNG grid",
-                       description="Draw samples G(z), z ~ p_z, from a run's latest snapshot.")
+    s = sub.add_parser(
+        "sample",
+        help="draw samples from a trained run into a PNG grid",
+        description="Draw samples G(z), z ~ p_z, from a run's latest snapshot.",
+    )
     s.add_argument("run", help="run folder or generator .safetensors file")
     s.add_argument("-n", type=int, default=100, help="number of samples (default: 100)")
     s.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
-    s.add_argument("--out", default=None,
-                   help="PNG path (default: RUN/samples/sample-seed<SEED>.png)")
-    s.add_argument("--neighbours", action="store_true",
-                   help="the paper's Figure 2: rows of samples whose rightmost column is the "
-                   "nearest training image (Euclidean, on pixels) of the sample beside it")
+    s.add_argument(
+        "--out", default=None, help="PNG path (default: RUN/samples/sample-seed<SEED>.png)"
+    )
+    s.add_argument(
+        "--neighbours",
+        action="store_true",
+        help="the paper's Figure 2: rows of samples whose rightmost column is the "
+        "nearest training image (Euclidean, on pixels) of the sample beside it",
+    )
 
-    ip = sub.add_parser("interpolate", help="samples along straight lines in z-space (Figure 3)",
-                        description="Draw G(z) for z on straight lines between random pairs of "
-                        "noise vectors, one line per row.")
+    ip = sub.add_parser(
+        "interpolate",
+        help="samples along straight lines in z-space (Figure 3)",
+        description="Draw G(z) for z on straight lines between random pairs of "
+        "noise vectors, one line per row.",
+    )
     ip.add_argument("run", help="run folder or generator .safetensors file")
     ip.add_argument("--rows", type=int, default=8, help="lines, one per row (default: 8)")
-    ip.add_argument("--steps", type=int, default=10,
-                    help="samples along each line, ends included (default: 10)")
+    ip.add_argument(
+        "--steps", type=int, default=10, help="samples along each line, ends included (default: 10)"
+    )
     ip.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
-    ip.add_argument("--out", default=None,
-                    help="PNG path (default: RUN/samples/interpolation-seed<SEED>.png)")
+    ip.add_argument(
+        "--out", default=None, help="PNG path (default: RUN/samples/interpolation-seed<SEED>.png)"
+    )
 
     ev = sub.add_parser("eval", help="evaluate a run (parzen)")
     esub = ev.add_subparsers(dest="eval_verb", metavar="METRIC")
     esub.required = True
     pz = esub.add_parser(
-        "parzen", help="the 2014 Parzen-window log-likelihood of the test set",
+        "parzen",
+        help="the 2014 Parzen-window log-likelihood of the test set",
         description="Fit a Gaussian Parzen window to generator samples, choose its width on "
         "validation images, and report the mean log-likelihood of the test images with its "
         "standard error (Goodfellow et al. 2014; a coarse measure in high dimension: see "
         "docs/reproduction.md). Writes RUN/eval/parzen*.json and the sigma curve as PNG.",
     )
-    pz.add_argument("run", nargs="?", default=None,
-                    help="run folder or generator .safetensors file (omit with --real --data)")
-    pz.add_argument("--samples", type=int, default=10_000,
-                    help="generator samples (default: 10000)")
-    pz.add_argument("--valid", type=int, default=1_000,
-                    help="validation images that choose sigma (default: 1000)")
-    pz.add_argument("--test", type=int, default=None,
-                    help="test images scored (default: the whole test split)")
-    pz.add_argument("--sigmas", default=None, metavar="S1,S2,...",
-                    help="sigma grid (default: 10 values log-spaced from 0.1 to 1.0)")
-    pz.add_argument("--batch-size", type=int, default=None,
-                    help="test points per distance block (default: automatic)")
+    pz.add_argument(
+        "run",
+        nargs="?",
+        default=None,
+        help="run folder or generator .safetensors file (omit with --real --data)",
+    )
+    pz.add_argument(
+        "--samples", type=int, default=10_000, help="generator samples (default: 10000)"
+    )
+    pz.add_argument(
+        "--valid",
+        type=int,
+        default=1_000,
+        help="validation images that choose sigma (default: 1000)",
+    )
+    pz.add_argument(
+        "--test", type=int, default=None, help="test images scored (default: the whole test split)"
+    )
+    pz.add_argument(
+        "--sigmas",
+        default=None,
+        metavar="S1,S2,...",
+        help="sigma grid (default: 10 values log-spaced from 0.1 to 1.0)",
+    )
+    pz.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="test points per distance block (default: automatic)",
+    )
     pz.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
-    pz.add_argument("--real", action="store_true",
-                    help="score real training images in place of samples (the ceiling); of "
-                    "RUN's dataset, or of --data/--root without a run")
+    pz.add_argument(
+        "--real",
+        action="store_true",
+        help="score real training images in place of samples (the ceiling); of "
+        "RUN's dataset, or of --data/--root without a run",
+    )
     pz.add_argument("--data", default=None, help="with --real and no RUN: the dataset")
     pz.add_argument("--root", default=None, help="with --data: the dataset's folder")
-    pz.add_argument("--out", default=None,
-                    help="folder for the JSON and PNG (default: RUN/eval, or runs/eval)")
-    pz.add_argument("--snapshots", action="store_true",
-                    help="score every kept snapshot and write the curve over training time")
+    pz.add_argument(
+        "--out", default=None, help="folder for the JSON and PNG (default: RUN/eval, or runs/eval)"
+    )
+    pz.add_argument(
+        "--snapshots",
+        action="store_true",
+        help="score every kept snapshot and write the curve over training time",
+    )
     pz.add_argument("--threads", type=int, default=None, help="torch CPU threads")
 
     sub.add_parser("presets", help="list the named presets")
@@ -126,7 +185,8 @@ def _parser() -> argparse.ArgumentParser:
     dsub = d.add_subparsers(dest="data_verb", metavar="ACTION")
     dsub.required = True
     dl = dsub.add_parser(
-        "download", help="fetch mnist, fashion-mnist or cifar10 from their public mirrors",
+        "download",
+        help="fetch mnist, fashion-mnist or cifar10 from their public mirrors",
         description="Download a dataset's files, verify their checksums and place them in "
         "--to (default: the dataset's default folder). Nothing else in saddlepoint downloads.",
     )
@@ -230,9 +290,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                 f"--sigmas takes comma-separated numbers, got {args.sigmas!r}."
             ) from None
     settings = ParzenSettings(
-        samples=_positive(args.samples, "--samples"), valid=_positive(args.valid, "--valid"),
-        test=None if args.test is None else _positive(args.test, "--test"), sigmas=sigmas,
-        batch_size=args.batch_size, seed=args.seed,
+        samples=_positive(args.samples, "--samples"),
+        valid=_positive(args.valid, "--valid"),
+        test=None if args.test is None else _positive(args.test, "--test"),
+        sigmas=sigmas,
+        batch_size=args.batch_size,
+        seed=args.seed,
     )
     if args.run is None:
         if not (args.real and args.data):
@@ -247,8 +310,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         folder = Path(args.out or "runs/eval")
         folder.mkdir(parents=True, exist_ok=True)
         stem = f"parzen-real-{args.data.replace(':', '-').replace('/', '-')}"
-        return _report_parzen(result, folder, stem, f"{settings.samples} real training images",
-                              args.data)
+        return _report_parzen(
+            result, folder, stem, f"{settings.samples} real training images", args.data
+        )
     if args.data or args.root:
         raise SaddlepointError("--data and --root are for --real without a run; drop them.")
     run = load(args.run)
@@ -259,20 +323,31 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         save_curve(curve, folder / "parzen-curve.json", folder / "parzen-curve.png")
         for c in curve:
             when = f"{c['seconds'] / 60:7.1f} min" if c["seconds"] is not None else ""
-            print(f"iteration {c['iteration']:>8d} {when}  {c['test_ll']:8.1f} +/- "
-                  f"{c['test_se']:.1f}  (sigma {c['sigma']:.3f})")
+            print(
+                f"iteration {c['iteration']:>8d} {when}  {c['test_ll']:8.1f} +/- "
+                f"{c['test_se']:.1f}  (sigma {c['sigma']:.3f})"
+            )
         print(f"curve: {folder / 'parzen-curve.json'}, {folder / 'parzen-curve.png'}")
         return 0
     if args.real:
         from saddlepoint.evaluate.run_parzen import parzen_of_real
 
         result = parzen_of_real(run.config.data, settings)
-        return _report_parzen(result, folder, "parzen-real",
-                              f"{settings.samples} real training images", run.config.data.name)
+        return _report_parzen(
+            result,
+            folder,
+            "parzen-real",
+            f"{settings.samples} real training images",
+            run.config.data.name,
+        )
     result = parzen_of_run(run, settings)
-    return _report_parzen(result, folder, f"parzen-it{run.iteration}",
-                          f"{settings.samples} samples of iteration {run.iteration}",
-                          run.config.data.name)
+    return _report_parzen(
+        result,
+        folder,
+        f"parzen-it{run.iteration}",
+        f"{settings.samples} samples of iteration {run.iteration}",
+        run.config.data.name,
+    )
 
 
 def _report_parzen(result, folder: Path, stem: str, what: str, data_name: str) -> int:
@@ -280,10 +355,14 @@ def _report_parzen(result, folder: Path, stem: str, what: str, data_name: str) -
 
     save_result(result, folder / f"{stem}.json")
     plot_sigma_curve(result, folder / f"{stem}-sigma.png")
-    print(f"Parzen log-likelihood of {result.n_test} {data_name} test images: "
-          f"{result.test_mean:.1f} +/- {result.test_std_error:.1f} (std error)")
-    print(f"  {what}; sigma {result.sigma:.4f} chosen on {result.n_valid} validation images "
-          f"from {len(result.sigmas)} values; {result.seconds:.1f} s")
+    print(
+        f"Parzen log-likelihood of {result.n_test} {data_name} test images: "
+        f"{result.test_mean:.1f} +/- {result.test_std_error:.1f} (std error)"
+    )
+    print(
+        f"  {what}; sigma {result.sigma:.4f} chosen on {result.n_valid} validation images "
+        f"from {len(result.sigmas)} values; {result.seconds:.1f} s"
+    )
     print(f"  {folder / (stem + '.json')}")
     return 0
 
@@ -323,9 +402,14 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "train": _cmd_train, "sample": _cmd_sample, "interpolate": _cmd_interpolate,
-    "eval": _cmd_eval, "presets": _cmd_presets,
-    "datasets": _cmd_datasets, "objectives": _cmd_objectives, "data": _cmd_data,
+    "train": _cmd_train,
+    "sample": _cmd_sample,
+    "interpolate": _cmd_interpolate,
+    "eval": _cmd_eval,
+    "presets": _cmd_presets,
+    "datasets": _cmd_datasets,
+    "objectives": _cmd_objectives,
+    "data": _cmd_data,
 }
 
 

@@ -168,9 +168,7 @@ def _from_dict(cls: type, values: dict[str, Any], prefix: str = "") -> Any:
         raise SaddlepointError(
             f"unknown setting {full!r}; valid settings here are: {', '.join(sorted(hints))}."
         )
-    kwargs = {
-        k: _coerce(v, hints[k], f"{prefix}.{k}" if prefix else k) for k, v in values.items()
-    }
+    kwargs = {k: _coerce(v, hints[k], f"{prefix}.{k}" if prefix else k) for k, v in values.items()}
     return cls(**kwargs)
 
 
@@ -272,12 +270,8 @@ def validate(config: Config) -> None:
         need(all(0 <= b < 1 for b in o.betas), f"{side}.betas must lie in [0, 1), got {o.betas}.")
         need(o.weight_decay >= 0, f"{side}.weight_decay must be >= 0.")
     data = config.data
-    need(
-        data.limit is None or data.limit >= 1, f"data.limit must be at least 1, got {data.limit}."
-    )
-    need(
-        data.channels in (None, 1, 3), f"data.channels must be 1 or 3, got {data.channels}."
-    )
+    need(data.limit is None or data.limit >= 1, f"data.limit must be at least 1, got {data.limit}.")
+    need(data.channels in (None, 1, 3), f"data.channels must be 1 or 3, got {data.channels}.")
     need(
         data.image_size is None or data.image_size >= 4,
         f"data.image_size must be at least 4, got {data.image_size}.",

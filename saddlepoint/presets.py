@@ -32,8 +32,9 @@ _register(
     "the paper's MNIST recipe (maxout D, momentum SGD, k=1, batch 100) on the full MNIST; "
     "about 20 s per epoch on 2 cores, 300 epochs",
     data=DataConfig(name="mnist"),
-    train=TrainConfig(iterations=150_000, checkpoint_every=500, sample_every=5000,
-                      snapshot_every=5000),
+    train=TrainConfig(
+        iterations=150_000, checkpoint_every=500, sample_every=5000, snapshot_every=5000
+    ),
 )
 
 # Adam with a generator learning rate 5x the discriminator's (two time-scale updates): on

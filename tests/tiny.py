@@ -7,9 +7,21 @@ from saddlepoint.config import Config, override
 
 def tiny_config(*sets: str) -> Config:
     """The 2014 networks shrunk to a few units, on the first 200 mnist5k digits."""
-    return override(Config(preset="tiny"), [
-        "data.limit=200", "model.z_dim=8", "model.g_hidden=32", "model.d_hidden=16",
-        "model.d_pieces=2", "train.batch_size=20", "train.iterations=10", "train.log_every=5",
-        "train.sample_every=0", "train.checkpoint_every=0", "train.grid_size=16",
-        "train.threads=1", *sets,
-    ])
+    return override(
+        Config(preset="tiny"),
+        [
+            "data.limit=200",
+            "model.z_dim=8",
+            "model.g_hidden=32",
+            "model.d_hidden=16",
+            "model.d_pieces=2",
+            "train.batch_size=20",
+            "train.iterations=10",
+            "train.log_every=5",
+            "train.sample_every=0",
+            "train.checkpoint_every=0",
+            "train.grid_size=16",
+            "train.threads=1",
+            *sets,
+        ],
+    )

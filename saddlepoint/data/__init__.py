@@ -21,13 +21,21 @@ DATASETS.register(
 )
 DATASETS.register(
     "mnist",
-    Source("mnist", "MNIST from its four IDX files, raw or .gz (50,000/10,000/10,000)",
-           idx.load_mnist, lambda: idx.default_root("mnist")),
+    Source(
+        "mnist",
+        "MNIST from its four IDX files, raw or .gz (50,000/10,000/10,000)",
+        idx.load_mnist,
+        lambda: idx.default_root("mnist"),
+    ),
 )
 DATASETS.register(
     "fashion-mnist",
-    Source("fashion-mnist", "Fashion-MNIST from its four IDX files (50,000/10,000/10,000)",
-           idx.load_fashion_mnist, lambda: idx.default_root("fashion-mnist")),
+    Source(
+        "fashion-mnist",
+        "Fashion-MNIST from its four IDX files (50,000/10,000/10,000)",
+        idx.load_fashion_mnist,
+        lambda: idx.default_root("fashion-mnist"),
+    ),
 )
 DATASETS.register(
     "digits",
@@ -35,8 +43,12 @@ DATASETS.register(
 )
 DATASETS.register(
     "cifar10",
-    Source("cifar10", "CIFAR-10 python batches, 32x32 RGB (45,000/5,000/10,000)", cifar10.load,
-           cifar10.default_root),
+    Source(
+        "cifar10",
+        "CIFAR-10 python batches, 32x32 RGB (45,000/5,000/10,000)",
+        cifar10.load,
+        cifar10.default_root,
+    ),
 )
 for _name in toy.NAMES:
     DATASETS.register(
@@ -69,9 +81,13 @@ def load_dataset(config: DataConfig, split: str = "train") -> Dataset:
         )
     dataset = source.load(config, split)
     if split == "train" and config.limit is not None and config.limit < len(dataset):
-        dataset = Dataset(dataset.name, split, dataset.x[: config.limit],
-                          None if dataset.y is None else dataset.y[: config.limit],
-                          dataset.classes)
+        dataset = Dataset(
+            dataset.name,
+            split,
+            dataset.x[: config.limit],
+            None if dataset.y is None else dataset.y[: config.limit],
+            dataset.classes,
+        )
     return dataset
 
 

@@ -115,8 +115,12 @@ def _read_batch_cached(path: str, mtime_ns: int, size: int) -> tuple[np.ndarray,
             f"{path} is not a CIFAR-10 batch (no data and labels inside): {_redownload()}."
         )
     data, labels = batch[b"data"], batch[b"labels"]
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
-            or data.shape[1] != PIXELS:
+    if (
+        not isinstance(data, np.ndarray)
+        or data.dtype != np.uint8
+        or data.ndim != 2
+        or data.shape[1] != PIXELS
+    ):
         shape = getattr(data, "shape", type(data).__name__)
         raise SaddlepointError(
             f"{path} holds data of shape {shape}, not (N, {PIXELS}) uint8: {_redownload()}."
@@ -160,9 +164,7 @@ def class_names(folder: Path) -> tuple[str, ...]:
     meta = read_pickle(folder / META)
     names = meta.get(b"label_names") if isinstance(meta, dict) else None
     if not isinstance(names, list) or len(names) != 10:
-        raise SaddlepointError(
-            f"{folder / META} does not list ten label_names: {_redownload()}."
-        )
+        raise SaddlepointError(f"{folder / META} does not list ten label_names: {_redownload()}.")
     return tuple(n.decode() if isinstance(n, bytes) else str(n) for n in names)
 
 
@@ -179,5 +181,10 @@ def load(config: DataConfig, split: str) -> Dataset:
         images, labels = images[rows], labels[rows]
     pixels = images.astype(np.float32)  # (N, 3, 32, 32), a writable copy
     pixels /= 255.0
-    return Dataset("cifar10", split, torch.from_numpy(pixels),
-                   torch.from_numpy(labels.copy()), class_names(folder))
+    return Dataset(
+        "cifar10",
+        split,
+        torch.from_numpy(pixels),
+        torch.from_numpy(labels.copy()),
+        class_names(folder),
+    )

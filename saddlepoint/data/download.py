@@ -150,8 +150,14 @@ def _fetch_once(url: str, md5: str, final: Path, progress: bool) -> str | None:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
                 length = response.headers.get("Content-Length")
                 expected = int(length) if length and length.strip().isdigit() else None
-                with tqdm(total=expected, unit="B", unit_scale=True, unit_divisor=1024,
-                          desc=final.name, disable=not progress) as bar:
+                with tqdm(
+                    total=expected,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    desc=final.name,
+                    disable=not progress,
+                ) as bar:
                     while chunk := response.read(CHUNK):
                         out.write(chunk)
                         digest.update(chunk)
@@ -193,7 +199,9 @@ def _check_member(member: tarfile.TarInfo, folder: str, archive: Path) -> None:
     """Refuse absolute paths, '..', links and devices, and anything outside `folder`."""
     path = PurePosixPath(member.name)
     safe = (
-        not path.is_absolute() and ".." not in path.parts and path.parts[:1] == (folder,)
+        not path.is_absolute()
+        and ".." not in path.parts
+        and path.parts[:1] == (folder,)
         and (member.isfile() or member.isdir())
     )
     if not safe:
@@ -260,7 +268,8 @@ def download(
         return target / EXTRACT[name][1]  # already unpacked
     raw = RAW_CHECKSUMS.get(name, {})
     needed = {
-        filename: md5 for filename, md5 in CHECKSUMS[name].items()
+        filename: md5
+        for filename, md5 in CHECKSUMS[name].items()
         if not is_present(target / filename, md5, raw.get(filename))
     }
     if needed:

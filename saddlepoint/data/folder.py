@@ -36,7 +36,11 @@ MIN_FOR_SPLIT = 10  # smaller folders use every image in every split
 WIDE_GREY_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}  # 16-bit PNGs open as one of these
 GREY_MODES = {"1", "L", "LA", "F"} | WIDE_GREY_MODES
 READ_ERRORS = (
-    OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError,
+    OSError,
+    UnidentifiedImageError,
+    ValueError,
+    SyntaxError,
+    Image.DecompressionBombError,
 )
 
 
@@ -63,8 +67,10 @@ def find_images(root: Path) -> tuple[list[Path], list[int] | None, tuple[str, ..
             f"--set data.name=folder:PATH."
         )
     files = sorted(
-        path for path in root.rglob("*")
-        if path.suffix.lower() in EXTENSIONS and path.is_file()
+        path
+        for path in root.rglob("*")
+        if path.suffix.lower() in EXTENSIONS
+        and path.is_file()
         and not _is_hidden(path.relative_to(root))
     )
     if not files:
@@ -163,8 +169,10 @@ def load(config: DataConfig, split: str) -> Dataset:
     root = folder_path(config.name)
     if root.is_dir():
         signature = tuple(
-            (str(p), s.st_mtime_ns, s.st_size) for p in sorted(root.rglob("*"))
-            if p.is_file() for s in (p.stat(),)
+            (str(p), s.st_mtime_ns, s.st_size)
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+            for s in (p.stat(),)
         )
     else:
         signature = ()

@@ -50,5 +50,10 @@ def _load_all() -> tuple[torch.Tensor, torch.Tensor]:
 def load(config: DataConfig, split: str) -> Dataset:
     x, y = _load_all()
     start, stop = SPLIT_SIZES[split]
-    return Dataset("mnist5k", split, x[start:stop].clone(), y[start:stop].clone(),
-                   tuple(str(i) for i in range(10)))
+    return Dataset(
+        "mnist5k",
+        split,
+        x[start:stop].clone(),
+        y[start:stop].clone(),
+        tuple(str(i) for i in range(10)),
+    )

@@ -47,12 +47,17 @@ def _grid(values: tuple[float, ...]) -> torch.Tensor:
 
 
 _TOYS = {  # name -> (centres (M, D), std, one-line description)
-    "gaussian1d": (torch.tensor([[4.0]], dtype=torch.float64), 0.5,
-                   "toy density: 1-D Gaussian N(4, 0.5^2)"),
-    "ring8": (_ring(8, 2.0), 0.02,
-              "toy density: 8 Gaussians (std 0.02) on a circle of radius 2"),
-    "grid25": (_grid((-4.0, -2.0, 0.0, 2.0, 4.0)), 0.05,
-               "toy density: 25 Gaussians (std 0.05) on the grid {-4,-2,0,2,4}^2"),
+    "gaussian1d": (
+        torch.tensor([[4.0]], dtype=torch.float64),
+        0.5,
+        "toy density: 1-D Gaussian N(4, 0.5^2)",
+    ),
+    "ring8": (_ring(8, 2.0), 0.02, "toy density: 8 Gaussians (std 0.02) on a circle of radius 2"),
+    "grid25": (
+        _grid((-4.0, -2.0, 0.0, 2.0, 4.0)),
+        0.05,
+        "toy density: 25 Gaussians (std 0.05) on the grid {-4,-2,0,2,4}^2",
+    ),
 }
 NAMES = tuple(_TOYS)
 
@@ -77,7 +82,10 @@ def modes(name: str) -> Modes:
 
 
 def sample(
-    name: str, n: int, generator: torch.Generator | None = None, *,
+    name: str,
+    n: int,
+    generator: torch.Generator | None = None,
+    *,
     dtype: torch.dtype = torch.float32,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """n points from the mixture: x (n, D) in `dtype` and y (n,) int64, the mode of each point.

@@ -49,8 +49,9 @@ def parzen_of_run(run: Run, settings: ParzenSettings) -> ParzenResult:
     valid, test = _splits(run.config.data, settings)
     g = torch.Generator().manual_seed(settings.seed)
     samples = run.generator.sample(settings.samples, generator=g).flatten(1).float().cpu()
-    return evaluate_parzen(samples, valid, test, sigmas=settings.sigmas,
-                           batch_size=settings.batch_size)
+    return evaluate_parzen(
+        samples, valid, test, sigmas=settings.sigmas, batch_size=settings.batch_size
+    )
 
 
 def parzen_of_real(data: DataConfig, settings: ParzenSettings) -> ParzenResult:
@@ -62,8 +63,13 @@ def parzen_of_real(data: DataConfig, settings: ParzenSettings) -> ParzenResult:
             f"--samples {settings.samples} exceeds the {len(train_x)} training images of "
             f"{data.name}: lower it."
         )
-    return evaluate_parzen(train_x[: settings.samples], valid, test, sigmas=settings.sigmas,
-                           batch_size=settings.batch_size)
+    return evaluate_parzen(
+        train_x[: settings.samples],
+        valid,
+        test,
+        sigmas=settings.sigmas,
+        batch_size=settings.batch_size,
+    )
 
 
 def parzen_curve(run_dir: str | os.PathLike, settings: ParzenSettings) -> list[dict]:
@@ -83,10 +89,18 @@ def parzen_curve(run_dir: str | os.PathLike, settings: ParzenSettings) -> list[d
         run = load(path)
         g = torch.Generator().manual_seed(settings.seed)
         samples = run.generator.sample(settings.samples, generator=g).flatten(1).float()
-        r = evaluate_parzen(samples, valid, test, sigmas=settings.sigmas,
-                            batch_size=settings.batch_size)
-        curve.append({"iteration": run.iteration, "seconds": seconds.get(run.iteration),
-                      "test_ll": r.test_mean, "test_se": r.test_std_error, "sigma": r.sigma})
+        r = evaluate_parzen(
+            samples, valid, test, sigmas=settings.sigmas, batch_size=settings.batch_size
+        )
+        curve.append(
+            {
+                "iteration": run.iteration,
+                "seconds": seconds.get(run.iteration),
+                "test_ll": r.test_mean,
+                "test_se": r.test_std_error,
+                "sigma": r.sigma,
+            }
+        )
     return curve
 
 
@@ -100,8 +114,9 @@ def save_curve(curve: list[dict], json_path: str | os.PathLike, png_path: str | 
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     timed = all(c["seconds"] is not None for c in curve)
     xs = [c["seconds"] / 60 if timed else c["iteration"] for c in curve]
-    ax.errorbar(xs, [c["test_ll"] for c in curve], yerr=[c["test_se"] for c in curve],
-                marker="o", capsize=3)
+    ax.errorbar(
+        xs, [c["test_ll"] for c in curve], yerr=[c["test_se"] for c in curve], marker="o", capsize=3
+    )
     ax.set_xlabel("training minutes" if timed else "iteration")
     ax.set_ylabel("Parzen log-likelihood (test)")
     ax.grid(alpha=0.3)

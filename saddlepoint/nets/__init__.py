@@ -26,7 +26,12 @@ DISCRIMINATORS: Registry[DiscriminatorBuilder] = Registry("discriminator")
 GENERATORS.register(
     "mlp",
     lambda m, shape, mean, output: MLPGenerator(
-        shape, m.z_dim, m.g_hidden, output, m.g_init, m.z_prior,
+        shape,
+        m.z_dim,
+        m.g_hidden,
+        output,
+        m.g_init,
+        m.z_prior,
         mean if m.g_output_bias == "marginal" else None,
     ),
 )
@@ -49,6 +54,10 @@ def build_discriminator(m: ModelConfig, shape: tuple) -> nn.Module:
 
 
 __all__ = [
-    "DISCRIMINATORS", "GENERATORS", "MLPGenerator", "MaxoutDiscriminator",
-    "build_discriminator", "build_generator",
+    "DISCRIMINATORS",
+    "GENERATORS",
+    "MLPGenerator",
+    "MaxoutDiscriminator",
+    "build_discriminator",
+    "build_generator",
 ]

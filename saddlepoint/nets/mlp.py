@@ -80,8 +80,13 @@ class MLPGenerator(nn.Module):
         model on any device) and then moved.
         """
         device = self.out.weight.device
-        z = sample_noise(self.prior, n, self.z_dim, generator=generator,
-                         device=generator.device if generator is not None else device)
+        z = sample_noise(
+            self.prior,
+            n,
+            self.z_dim,
+            generator=generator,
+            device=generator.device if generator is not None else device,
+        )
         return z.to(device)
 
     @torch.no_grad()

@@ -28,8 +28,10 @@ def neighbours_figure(
     samples = generator.sample(rows * cols, generator=g).cpu().float()  # (rows*cols, C, H, W)
     beside = samples[cols - 1 :: cols]  # (rows, C, H, W): the last sample of each row
     index, _ = nearest_neighbours(beside, train_x)
-    tiles = torch.cat([samples.view(rows, cols, *samples.shape[1:]),
-                       train_x[index].cpu().float().unsqueeze(1)], dim=1)  # (rows, cols+1, ...)
+    tiles = torch.cat(
+        [samples.view(rows, cols, *samples.shape[1:]), train_x[index].cpu().float().unsqueeze(1)],
+        dim=1,
+    )  # (rows, cols+1, ...)
     return save_grid(tiles.flatten(0, 1), path, ncols=cols + 1)
 
 

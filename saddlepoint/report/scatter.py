@@ -22,8 +22,14 @@ def save_scatter(
     fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
     if pts.shape[1] == 1:
         if reference is not None:
-            ax.hist(reference.cpu().reshape(-1).numpy(), bins=100, density=True, alpha=0.4,
-                    color="grey", label="data")
+            ax.hist(
+                reference.cpu().reshape(-1).numpy(),
+                bins=100,
+                density=True,
+                alpha=0.4,
+                color="grey",
+                label="data",
+            )
         ax.hist(pts[:, 0], bins=100, density=True, alpha=0.6, label="samples")
         ax.legend()
     else:

@@ -36,8 +36,15 @@ from saddlepoint.train.run import CHECKPOINT, CONFIG, LOG, SNAPSHOT, Run, new_ru
 from saddlepoint.train.steps import d_step, g_step
 
 # Settings a resumed run may change: how long and how often, not what is trained.
-RESUMABLE_KEYS = ("iterations", "max_minutes", "log_every", "sample_every", "checkpoint_every",
-                  "snapshot_every", "threads")
+RESUMABLE_KEYS = (
+    "iterations",
+    "max_minutes",
+    "log_every",
+    "sample_every",
+    "checkpoint_every",
+    "snapshot_every",
+    "threads",
+)
 
 
 def _device(name: str) -> torch.device:
@@ -166,15 +173,24 @@ def train(
         return elapsed + time.monotonic() - started
 
     def save_checkpoint() -> None:
-        save_training_state(run_dir / CHECKPOINT, {
-            "generator": G.state_dict(), "discriminator": D.state_dict(),
-            "optim_g": opt_g.state_dict(), "optim_d": opt_d.state_dict(),
-            "sampler": sampler.state_dict(), "rng_cpu": torch.get_rng_state(),
-            "rng_noise": noise.get_state(),
-            **({"rng_cuda": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}),
-            "iteration": it, "d_updates": d_updates, "g_updates": g_updates,
-            "elapsed": seconds(), "config": config_json,
-        })
+        save_training_state(
+            run_dir / CHECKPOINT,
+            {
+                "generator": G.state_dict(),
+                "discriminator": D.state_dict(),
+                "optim_g": opt_g.state_dict(),
+                "optim_d": opt_d.state_dict(),
+                "sampler": sampler.state_dict(),
+                "rng_cpu": torch.get_rng_state(),
+                "rng_noise": noise.get_state(),
+                **({"rng_cuda": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}),
+                "iteration": it,
+                "d_updates": d_updates,
+                "g_updates": g_updates,
+                "elapsed": seconds(),
+                "config": config_json,
+            },
+        )
         save_snapshot(run_dir / SNAPSHOT, G, config_json, iteration=it, **shape_info)
 
     def save_grid_now() -> Path:
@@ -187,8 +203,14 @@ def train(
     autocast = _autocast(config, device)
     m, k = t.batch_size, t.k
     stats = _Accumulator(device)
-    bar = tqdm(total=t.iterations, initial=it, disable=not progress, unit="it",
-               dynamic_ncols=True, desc=run_dir.name[:40])
+    bar = tqdm(
+        total=t.iterations,
+        initial=it,
+        disable=not progress,
+        unit="it",
+        dynamic_ncols=True,
+        desc=run_dir.name[:40],
+    )
     started = time.monotonic()  # (re)set just before the loop: seconds() counts training only
     last_log_time, last_log_it = started, it
     interrupted = False
@@ -205,8 +227,9 @@ def train(
                     with torch.set_grad_enabled(keep_graph), autocast:
                         fake = G(z)
                     apply_schedule(opt_d, config.optim_d, d_updates, sampler.epochs_done)
-                    d = d_step(D, opt_d, objective, real=real, fake=fake.detach(),
-                               autocast=autocast)
+                    d = d_step(
+                        D, opt_d, objective, real=real, fake=fake.detach(), autocast=autocast
+                    )
                     d_updates += 1
                 # ---- one step on the generator
                 if not t.reuse_fakes:
@@ -224,15 +247,22 @@ def train(
                     record = stats.flush()
                     rate = (it - last_log_it) * m / max(now - last_log_time, 1e-9)
                     record.update(
-                        iteration=it, images_seen=d_updates * m,
+                        iteration=it,
+                        images_seen=d_updates * m,
                         epoch=round(sampler.epochs_done, 4),
-                        seconds=round(seconds(), 2), images_per_s=round(rate, 1),
-                        lr_d=opt_d.param_groups[0]["lr"], lr_g=opt_g.param_groups[0]["lr"],
+                        seconds=round(seconds(), 2),
+                        images_per_s=round(rate, 1),
+                        lr_d=opt_d.param_groups[0]["lr"],
+                        lr_g=opt_g.param_groups[0]["lr"],
                     )
                     _append_log(run_dir / LOG, record)
-                    bar.set_postfix(d=f"{record['d_loss']:.3f}", g=f"{record['g_loss']:.3f}",
-                                    Dx=f"{record['d_real']:.2f}", DGz=f"{record['d_fake']:.2f}",
-                                    img_s=f"{rate:.0f}")
+                    bar.set_postfix(
+                        d=f"{record['d_loss']:.3f}",
+                        g=f"{record['g_loss']:.3f}",
+                        Dx=f"{record['d_real']:.2f}",
+                        DGz=f"{record['d_fake']:.2f}",
+                        img_s=f"{rate:.0f}",
+                    )
                     last_log_time, last_log_it = now, it
                     if not math.isfinite(record["d_loss"] + record["g_loss"]):
                         raise SaddlepointError(
@@ -243,8 +273,13 @@ def train(
                 if t.sample_every and it % t.sample_every == 0:
                     save_grid_now()
                 if t.snapshot_every and it % t.snapshot_every == 0:
-                    save_snapshot(run_dir / "snapshots" / f"generator-{it:07d}.safetensors",
-                                  G, config_json, iteration=it, **shape_info)
+                    save_snapshot(
+                        run_dir / "snapshots" / f"generator-{it:07d}.safetensors",
+                        G,
+                        config_json,
+                        iteration=it,
+                        **shape_info,
+                    )
                 if t.checkpoint_every and it % t.checkpoint_every == 0:
                     save_checkpoint()
                 if t.max_minutes and seconds() > 60 * t.max_minutes:
@@ -256,8 +291,10 @@ def train(
     save_checkpoint()
     grid = save_grid_now()
     if interrupted:
-        print(f"interrupted at iteration {it}: checkpoint saved; continue with "
-              f"`saddlepoint train --resume {run_dir}`")
+        print(
+            f"interrupted at iteration {it}: checkpoint saved; continue with "
+            f"`saddlepoint train --resume {run_dir}`"
+        )
     G.eval()
     run = Run(run_dir, config, G, it)
     run.last_grid = grid  # type: ignore[attr-defined]
@@ -277,10 +314,14 @@ class _Accumulator:
         self.n = 0
 
     def add(self, d, g_loss: torch.Tensor) -> None:
-        self.sums += torch.stack([
-            d.loss, g_loss, torch.sigmoid(d.real_logits).mean(),
-            torch.sigmoid(d.fake_logits).mean(),
-        ]).float()
+        self.sums += torch.stack(
+            [
+                d.loss,
+                g_loss,
+                torch.sigmoid(d.real_logits).mean(),
+                torch.sigmoid(d.fake_logits).mean(),
+            ]
+        ).float()
         self.n += 1
 
     def flush(self) -> dict[str, float]:

@@ -18,9 +18,7 @@ def build_optimizer(params, cfg: OptimConfig) -> torch.optim.Optimizer:
             params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
         )
     if cfg.name == "adam":
-        return torch.optim.Adam(
-            params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay
-        )
+        return torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
     raise ValueError(f"unknown optimiser {cfg.name!r}")
 
 

@@ -1,12 +1,12 @@
 """Run folders: where a run's config, logs, samples and checkpoints live, and how to load one.
 
-    runs/00003-demo-mnist5k-non_saturating/
-        config.json             the resolved config
-        log.jsonl               one JSON object of scalars every train.log_every iterations
-        samples/                grids from a fixed noise batch, named by iteration
-        checkpoint.pt           the full training state (resume with --resume)
-        generator.safetensors   the latest generator snapshot (sample and evaluate from it)
-        snapshots/              kept snapshots, every train.snapshot_every iterations
+runs/00003-demo-mnist5k-non_saturating/
+    config.json             the resolved config
+    log.jsonl               one JSON object of scalars every train.log_every iterations
+    samples/                grids from a fixed noise batch, named by iteration
+    checkpoint.pt           the full training state (resume with --resume)
+    generator.safetensors   the latest generator snapshot (sample and evaluate from it)
+    snapshots/              kept snapshots, every train.snapshot_every iterations
 """
 
 from __future__ import annotations

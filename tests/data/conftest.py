@@ -31,8 +31,14 @@ def write_idx(path: Path, array: np.ndarray, *, magic: int | None = None) -> Pat
     return path
 
 
-def idx_folder(folder: Path, *, train: int = 10_005, test: int = 7, gz: bool = True,
-               shape: tuple[int, int] = (2, 3)) -> tuple[np.ndarray, ...]:
+def idx_folder(
+    folder: Path,
+    *,
+    train: int = 10_005,
+    test: int = 7,
+    gz: bool = True,
+    shape: tuple[int, int] = (2, 3),
+) -> tuple[np.ndarray, ...]:
     """Write the four IDX files of an MNIST-like set with distinct, checkable values.
 
     Image i holds i % 256 everywhere except pixel (0, 0) = 255 for even i and 0 for odd i;
@@ -81,8 +87,18 @@ def py2_pickle(obj: object) -> bytes:
     return stream.getvalue().replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n")
 
 
-CIFAR_NAMES = ["airplane", "automobile", "bird", "cat", "deer",
-               "dog", "frog", "horse", "ship", "truck"]
+CIFAR_NAMES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 
 
 def cifar_batch(count: int, start: int) -> tuple[np.ndarray, list[int]]:
@@ -102,8 +118,12 @@ def cifar_folder(folder: Path, per_batch: int = 20) -> Path:
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
     for index, name in enumerate(names):
         data, labels = cifar_batch(per_batch, index * per_batch)
-        batch = {"batch_label": f"batch {index + 1}", "labels": labels, "data": data,
-                 "filenames": [f"image_{j}.png" for j in range(per_batch)]}
+        batch = {
+            "batch_label": f"batch {index + 1}",
+            "labels": labels,
+            "data": data,
+            "filenames": [f"image_{j}.png" for j in range(per_batch)],
+        }
         (folder / name).write_bytes(py2_pickle(batch))
     meta = {"label_names": CIFAR_NAMES, "num_cases_per_batch": per_batch, "num_vis": 3072}
     (folder / "batches.meta").write_bytes(py2_pickle(meta))
@@ -126,8 +146,9 @@ class Server:
     routes: dict[str, Route] = field(default_factory=dict)  # "/a/file" -> Route
     hits: list[str] = field(default_factory=list)  # paths requested, in order
 
-    def serve(self, path: str, body: bytes, *, status: int = 200,
-              content_length: int | None = None) -> str:
+    def serve(
+        self, path: str, body: bytes, *, status: int = 200, content_length: int | None = None
+    ) -> str:
         """Serve body at path ("/a/file"); return its full URL."""
         self.routes[path] = Route(body, status, content_length)
         return self.base + path.lstrip("/")

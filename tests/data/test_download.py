@@ -103,9 +103,13 @@ def test_recompressed_or_decompressed_copies_count_as_present(server, monkeypatc
     assert server.hits == []
 
 
-@pytest.mark.parametrize("name, folder", [
-    ("mnist", REAL_MNIST), ("fashion-mnist", Path("/usr/share/datasets/fashion-mnist")),
-])
+@pytest.mark.parametrize(
+    "name, folder",
+    [
+        ("mnist", REAL_MNIST),
+        ("fashion-mnist", Path("/usr/share/datasets/fashion-mnist")),
+    ],
+)
 def test_real_copies_are_recognised_without_the_network(name, folder):
     """The shared MNIST and Debian's Fashion-MNIST are re-compressed: their .gz bytes differ
     from the published files, but their contents match the published uncompressed MD5s."""
@@ -143,8 +147,10 @@ def test_unknown_dataset():
 def test_default_target_is_where_the_loaders_look(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert dl.default_target("mnist") == tmp_path / ".cache" / "saddlepoint" / "mnist"
-    assert dl.default_target("cifar10") / "cifar-10-batches-py" == tmp_path / ".cache" / \
-        "saddlepoint" / "cifar10" / "cifar-10-batches-py"
+    assert (
+        dl.default_target("cifar10") / "cifar-10-batches-py"
+        == tmp_path / ".cache" / "saddlepoint" / "cifar10" / "cifar-10-batches-py"
+    )
 
 
 def test_published_checksums_are_complete():
@@ -152,8 +158,9 @@ def test_published_checksums_are_complete():
         assert sorted(dl.CHECKSUMS[name]) == sorted(dl.RAW_CHECKSUMS[name])
         assert len(dl.CHECKSUMS[name]) == 4 and len(dl.MIRRORS[name]) >= 2
     assert dl.CHECKSUMS["cifar10"] == {"cifar-10-python.tar.gz": "c58f30108f718f92721af3b95e74349a"}
-    every = [v for table in (dl.CHECKSUMS, dl.RAW_CHECKSUMS) for d in table.values()
-             for v in d.values()]
+    every = [
+        v for table in (dl.CHECKSUMS, dl.RAW_CHECKSUMS) for d in table.values() for v in d.values()
+    ]
     assert all(len(v) == 32 and int(v, 16) >= 0 for v in every) and len(set(every)) == len(every)
 
 
@@ -172,8 +179,9 @@ def tarball(members: dict[str, bytes]) -> bytes:
 
 def test_cifar10_download_and_unpack(server, monkeypatch, tmp_path, make_cifar):
     source = make_cifar(tmp_path / "source" / "cifar-10-batches-py", per_batch=10)
-    archive = tarball({f"cifar-10-batches-py/{p.name}": p.read_bytes()
-                       for p in sorted(source.iterdir())})
+    archive = tarball(
+        {f"cifar-10-batches-py/{p.name}": p.read_bytes() for p in sorted(source.iterdir())}
+    )
     monkeypatch.setitem(dl.CHECKSUMS, "cifar10", {"cifar-10-python.tar.gz": md5(archive)})
     server.serve("/kriz/cifar-10-python.tar.gz", archive)
     target = tmp_path / "data"
@@ -188,9 +196,7 @@ def test_cifar10_download_and_unpack(server, monkeypatch, tmp_path, make_cifar):
 
 
 @pytest.mark.parametrize("member", ["../escape.txt", "/tmp/absolute.txt", "elsewhere/x"])
-def test_cifar10_archive_with_unsafe_members_is_not_unpacked(
-    server, monkeypatch, tmp_path, member
-):
+def test_cifar10_archive_with_unsafe_members_is_not_unpacked(server, monkeypatch, tmp_path, member):
     archive = tarball({"cifar-10-batches-py/data_batch_1": b"x", member: b"evil"})
     monkeypatch.setitem(dl.CHECKSUMS, "cifar10", {"cifar-10-python.tar.gz": md5(archive)})
     server.serve("/cifar-10-python.tar.gz", archive)

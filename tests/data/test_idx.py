@@ -73,7 +73,8 @@ def test_default_roots(monkeypatch, tmp_path):
     monkeypatch.setattr(idx, "DEBIAN_FASHION_MNIST", str(tmp_path / "absent"))
     assert idx.default_root("mnist") == str(tmp_path / ".cache" / "saddlepoint" / "mnist")
     assert idx.default_root("fashion-mnist") == str(
-        tmp_path / ".cache" / "saddlepoint" / "fashion-mnist")
+        tmp_path / ".cache" / "saddlepoint" / "fashion-mnist"
+    )
     monkeypatch.setattr(idx, "DEBIAN_FASHION_MNIST", str(tmp_path))
     assert idx.default_root("fashion-mnist") == str(tmp_path)
 

@@ -12,8 +12,16 @@ from saddlepoint.errors import SaddlepointError
 
 
 def test_every_source_is_registered_with_a_description():
-    expected = {"mnist5k", "mnist", "fashion-mnist", "digits", "cifar10",
-                "gaussian1d", "ring8", "grid25"}
+    expected = {
+        "mnist5k",
+        "mnist",
+        "fashion-mnist",
+        "digits",
+        "cifar10",
+        "gaussian1d",
+        "ring8",
+        "grid25",
+    }
     assert set(DATASETS) == expected
     for name, source in DATASETS.items():
         assert source.name == name and source.description

@@ -27,9 +27,14 @@ def riemann_integral(name: str, lo: float, hi: float) -> float:
     return total * step ** centres.shape[1]
 
 
-@pytest.mark.parametrize("name, lo, hi", [
-    ("gaussian1d", -2.0, 10.0), ("ring8", -2.5, 2.5), ("grid25", -4.6, 4.6),
-])
+@pytest.mark.parametrize(
+    "name, lo, hi",
+    [
+        ("gaussian1d", -2.0, 10.0),
+        ("ring8", -2.5, 2.5),
+        ("grid25", -4.6, 4.6),
+    ],
+)
 def test_log_prob_integrates_to_one(name, lo, hi):
     assert riemann_integral(name, lo, hi) == pytest.approx(1.0, abs=1e-6)
 

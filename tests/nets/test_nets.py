@@ -31,8 +31,12 @@ def _output(shape):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_generator_shapes_grads_roundtrip(name, shape):
     torch.manual_seed(0)
-    G = build_generator(ModelConfig(generator=name, **{k: getattr(SMALL, k) for k in ("z_dim", "g_hidden")}),
-                        shape, None, _output(shape))
+    G = build_generator(
+        ModelConfig(generator=name, **{k: getattr(SMALL, k) for k in ("z_dim", "g_hidden")}),
+        shape,
+        None,
+        _output(shape),
+    )
     z = G.sample_z(5)
     x = G(z)
     assert x.shape == (5, *shape)
@@ -44,7 +48,9 @@ def test_generator_shapes_grads_roundtrip(name, shape):
     buf = io.BytesIO()
     torch.save(G.state_dict(), buf)
     buf.seek(0)
-    G2 = build_generator(ModelConfig(generator=name, z_dim=6, g_hidden=(16, 12)), shape, None, _output(shape))
+    G2 = build_generator(
+        ModelConfig(generator=name, z_dim=6, g_hidden=(16, 12)), shape, None, _output(shape)
+    )
     G2.load_state_dict(torch.load(buf, weights_only=True))
     torch.testing.assert_close(G2(z), x.detach(), rtol=0, atol=0)
 
@@ -73,9 +79,16 @@ def test_paper_sizes_and_initialisation():
     G = build_generator(cfg, (1, 28, 28), None, "sigmoid")
     D = build_discriminator(cfg, (1, 28, 28))
     g_linear = [m for m in G.modules() if isinstance(m, torch.nn.Linear)]
-    assert [(m.in_features, m.out_features) for m in g_linear] == [(100, 1200), (1200, 1200), (1200, 784)]
+    assert [(m.in_features, m.out_features) for m in g_linear] == [
+        (100, 1200),
+        (1200, 1200),
+        (1200, 784),
+    ]
     d_maxout = [m for m in D.modules() if isinstance(m, Maxout)]
-    assert [(m.linear.in_features, m.units, m.pieces) for m in d_maxout] == [(784, 240, 5), (240 * 1, 240, 5)]
+    assert [(m.linear.in_features, m.units, m.pieces) for m in d_maxout] == [
+        (784, 240, 5),
+        (240 * 1, 240, 5),
+    ]
     for m in g_linear:
         assert m.weight.abs().max() <= 0.05 and m.weight.abs().max() > 0.049
     for m in d_maxout:

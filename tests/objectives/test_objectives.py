@@ -15,19 +15,27 @@ LOG4 = math.log(4.0)
 def test_value_at_chance_is_minus_log_4():
     # D = 1/2 everywhere (logit 0): V = log 1/2 + log 1/2 = -log 4 (Theorem 1).
     zeros = torch.zeros(7)
-    assert minimax.value(real_logits=zeros, fake_logits=zeros).item() == pytest.approx(-LOG4, abs=1e-7)
-    assert minimax.discriminator_loss(real_logits=zeros, fake_logits=zeros).item() == pytest.approx(LOG4, abs=1e-7)
+    assert minimax.value(real_logits=zeros, fake_logits=zeros).item() == pytest.approx(
+        -LOG4, abs=1e-7
+    )
+    assert minimax.discriminator_loss(real_logits=zeros, fake_logits=zeros).item() == pytest.approx(
+        LOG4, abs=1e-7
+    )
 
 
 def test_discriminator_loss_matches_closed_form():
     real = torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64)
     fake = torch.tensor([-3.0, 0.25], dtype=torch.float64)
     sig = lambda t: 1 / (1 + math.exp(-t))  # noqa: E731
-    expected = -(sum(math.log(sig(r)) for r in real.tolist()) / 3
-                 + sum(math.log(1 - sig(f)) for f in fake.tolist()) / 2)
+    expected = -(
+        sum(math.log(sig(r)) for r in real.tolist()) / 3
+        + sum(math.log(1 - sig(f)) for f in fake.tolist()) / 2
+    )
     got = minimax.discriminator_loss(real_logits=real, fake_logits=fake).item()
     assert got == pytest.approx(expected, rel=1e-12, abs=1e-12)
-    assert minimax.value(real_logits=real, fake_logits=fake).item() == pytest.approx(-expected, abs=1e-12)
+    assert minimax.value(real_logits=real, fake_logits=fake).item() == pytest.approx(
+        -expected, abs=1e-12
+    )
 
 
 def test_generator_losses_match_closed_forms():
@@ -73,8 +81,10 @@ def test_same_fixed_point_direction_near_chance():
 def test_stable_for_extreme_logits(name):
     obj = OBJECTIVES.get(name)
     big = torch.tensor([-1e4, -80.0, 80.0, 1e4], requires_grad=True)
-    for loss in (obj.discriminator_loss(real_logits=big, fake_logits=big),
-                 obj.generator_loss(fake_logits=big)):
+    for loss in (
+        obj.discriminator_loss(real_logits=big, fake_logits=big),
+        obj.generator_loss(fake_logits=big),
+    ):
         (grad,) = torch.autograd.grad(loss, big)
         assert torch.isfinite(loss) and torch.isfinite(grad).all()
 
@@ -82,8 +92,12 @@ def test_stable_for_extreme_logits(name):
 @pytest.mark.parametrize("name", list(OBJECTIVES))
 def test_better_discriminator_has_lower_loss(name):
     obj = OBJECTIVES.get(name)
-    good = obj.discriminator_loss(real_logits=torch.full((5,), 3.0), fake_logits=torch.full((5,), -3.0))
-    bad = obj.discriminator_loss(real_logits=torch.full((5,), -3.0), fake_logits=torch.full((5,), 3.0))
+    good = obj.discriminator_loss(
+        real_logits=torch.full((5,), 3.0), fake_logits=torch.full((5,), -3.0)
+    )
+    bad = obj.discriminator_loss(
+        real_logits=torch.full((5,), -3.0), fake_logits=torch.full((5,), 3.0)
+    )
     assert good.item() == pytest.approx(2 * math.log1p(math.exp(-3)), abs=1e-6)
     assert bad.item() == pytest.approx(2 * math.log1p(math.exp(3)), abs=1e-5)
 

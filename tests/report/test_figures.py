@@ -61,8 +61,13 @@ def test_neighbours_figure_last_column_is_the_nearest_training_image(tmp_path):
     samples = G.sample(rows * cols, generator=torch.Generator().manual_seed(2))
     for r in range(rows):
         beside = samples[r * cols + cols - 1, 0].numpy()
-        tile = arr[(2 + r * 6) * 2 : (2 + r * 6 + 4) * 2 : 2, (2 + cols * 6) * 2 : (2 + cols * 6 + 4) * 2 : 2]
-        nearest = train_x[((train_x[:, 0] - torch.from_numpy(beside)) ** 2).flatten(1).sum(1).argmin(), 0].numpy()
+        tile = arr[
+            (2 + r * 6) * 2 : (2 + r * 6 + 4) * 2 : 2,
+            (2 + cols * 6) * 2 : (2 + cols * 6 + 4) * 2 : 2,
+        ]
+        nearest = train_x[
+            ((train_x[:, 0] - torch.from_numpy(beside)) ** 2).flatten(1).sum(1).argmin(), 0
+        ].numpy()
         np.testing.assert_allclose(tile, nearest, atol=1 / 255)
     with pytest.raises(SaddlepointError, match="cannot be compared"):
         neighbours_figure(G, torch.rand(5, 1, 3, 3), tmp_path / "bad.png")

@@ -22,15 +22,26 @@ from saddlepoint.train import load, read_log, train
 
 def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
     state = load_training_state(run_dir / "checkpoint.pt")
-    return {**{f"G.{k}": v for k, v in state["generator"].items()},
-            **{f"D.{k}": v for k, v in state["discriminator"].items()}}
+    return {
+        **{f"G.{k}": v for k, v in state["generator"].items()},
+        **{f"D.{k}": v for k, v in state["discriminator"].items()},
+    }
 
 
-@pytest.mark.parametrize("sets", [
-    ("optim_d.name=sgd",),
-    ("optim_d.name=adam", "optim_g.name=adam", "optim_d.lr=0.001", "optim_g.lr=0.001", "train.k=2"),
-    ("train.reuse_fakes=false",),
-])
+@pytest.mark.parametrize(
+    "sets",
+    [
+        ("optim_d.name=sgd",),
+        (
+            "optim_d.name=adam",
+            "optim_g.name=adam",
+            "optim_d.lr=0.001",
+            "optim_g.lr=0.001",
+            "train.k=2",
+        ),
+        ("train.reuse_fakes=false",),
+    ],
+)
 def test_resume_gives_the_same_weights_as_training_straight(tmp_path, sets):
     straight = train(tiny_config("train.iterations=16", *sets), out=tmp_path / "a", progress=False)
     half = train(tiny_config("train.iterations=8", *sets), out=tmp_path / "b", progress=False)
@@ -53,15 +64,32 @@ def test_resume_gives_the_same_weights_as_training_straight(tmp_path, sets):
 
 def test_end_to_end_train_checkpoint_resume_sample(tmp_path):
     t0 = time.monotonic()
-    run = train(tiny_config("train.iterations=30", "train.checkpoint_every=10",
-                            "train.sample_every=15", "train.snapshot_every=15"),
-                out=tmp_path, progress=False)
+    run = train(
+        tiny_config(
+            "train.iterations=30",
+            "train.checkpoint_every=10",
+            "train.sample_every=15",
+            "train.snapshot_every=15",
+        ),
+        out=tmp_path,
+        progress=False,
+    )
     files = {p.name for p in run.path.iterdir()}
-    assert {"config.json", "log.jsonl", "checkpoint.pt", "generator.safetensors", "samples"} <= files
+    assert {
+        "config.json",
+        "log.jsonl",
+        "checkpoint.pt",
+        "generator.safetensors",
+        "samples",
+    } <= files
     assert sorted(p.name for p in (run.path / "samples").iterdir()) == [
-        "iter-0000015.png", "iter-0000030.png"]
+        "iter-0000015.png",
+        "iter-0000030.png",
+    ]
     assert sorted(p.name for p in (run.path / "snapshots").iterdir()) == [
-        "generator-0000015.safetensors", "generator-0000030.safetensors"]
+        "generator-0000015.safetensors",
+        "generator-0000030.safetensors",
+    ]
     log = read_log(run.path)
     assert [r["iteration"] for r in log] == [5, 10, 15, 20, 25, 30]
     assert log[-1]["images_seen"] == 30 * 20
@@ -81,10 +109,21 @@ def test_end_to_end_train_checkpoint_resume_sample(tmp_path):
 
 def test_training_moves_the_discriminator_in_the_right_direction(tmp_path):
     # With G frozen in effect (lr tiny), D steps must raise D(x) and lower D(G(z)).
-    run = train(tiny_config("train.iterations=200", "optim_g.lr=1e-9", "optim_d.name=adam",
-                            "optim_d.lr=0.01", "optim_d.lr_decay=1", "model.d_keep_input=1", "model.d_init=0",
-                            "model.d_keep_hidden=1", "train.log_every=50"),
-                out=tmp_path, progress=False)
+    run = train(
+        tiny_config(
+            "train.iterations=200",
+            "optim_g.lr=1e-9",
+            "optim_d.name=adam",
+            "optim_d.lr=0.01",
+            "optim_d.lr_decay=1",
+            "model.d_keep_input=1",
+            "model.d_init=0",
+            "model.d_keep_hidden=1",
+            "train.log_every=50",
+        ),
+        out=tmp_path,
+        progress=False,
+    )
     log = read_log(run.path)
     assert log[-1]["d_real"] > 0.8 and log[-1]["d_fake"] < 0.2
     assert log[-1]["d_loss"] < log[0]["d_loss"]
@@ -146,8 +185,9 @@ def test_cuda_training_and_resume(tmp_path, precision):
 
 
 def test_bfloat16_autocast_trains(tmp_path):
-    run = train(tiny_config("train.precision=bfloat16", "train.iterations=5"), out=tmp_path,
-                progress=False)
+    run = train(
+        tiny_config("train.precision=bfloat16", "train.iterations=5"), out=tmp_path, progress=False
+    )
     log = read_log(run.path)
     assert all(torch.isfinite(torch.tensor(r["d_loss"])) for r in log)
     assert next(run.generator.parameters()).dtype == torch.float32  # weights stay float32
@@ -155,10 +195,19 @@ def test_bfloat16_autocast_trains(tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_saves_a_checkpoint_that_resumes(tmp_path, sig):
-    sets = ["data.limit=200", "model.z_dim=8", "model.g_hidden=32", "model.d_hidden=16",
-            "model.d_pieces=2", "train.batch_size=20", "train.iterations=100000000",
-            "train.log_every=5", "train.sample_every=0", "train.checkpoint_every=0",
-            "train.threads=1"]
+    sets = [
+        "data.limit=200",
+        "model.z_dim=8",
+        "model.g_hidden=32",
+        "model.d_hidden=16",
+        "model.d_pieces=2",
+        "train.batch_size=20",
+        "train.iterations=100000000",
+        "train.log_every=5",
+        "train.sample_every=0",
+        "train.checkpoint_every=0",
+        "train.threads=1",
+    ]
     cmd = [sys.executable, "-m", "saddlepoint", "train", "--quiet", "--out", str(tmp_path)]
     for s in sets:
         cmd += ["--set", s]
@@ -179,8 +228,16 @@ def test_interrupt_saves_a_checkpoint_that_resumes(tmp_path, sig):
     state = load_training_state(log.parent / "checkpoint.pt")
     assert state["iteration"] >= 5
     saved = config_from_dict(json.loads(state["config"]))
-    resumed = train(override(saved, [f"train.iterations={state['iteration'] + 3}"]),
-                    resume=log.parent, progress=False)
-    assert load_training_state(resumed.path / "checkpoint.pt")["iteration"] == state["iteration"] + 3
-    assert json.loads((log.parent / "config.json").read_text())["train"]["iterations"] == state["iteration"] + 3
+    resumed = train(
+        override(saved, [f"train.iterations={state['iteration'] + 3}"]),
+        resume=log.parent,
+        progress=False,
+    )
+    assert (
+        load_training_state(resumed.path / "checkpoint.pt")["iteration"] == state["iteration"] + 3
+    )
+    assert (
+        json.loads((log.parent / "config.json").read_text())["train"]["iterations"]
+        == state["iteration"] + 3
+    )
     assert os.path.exists(log.parent / "generator.safetensors")
