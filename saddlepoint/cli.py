@@ -14,6 +14,7 @@ User mistakes print one line starting with "saddlepoint: error:" and exit with s
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -423,6 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("saddlepoint: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `saddlepoint train --dry-run | head`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python's exit flush quiet
+        return 0
 
 
 if __name__ == "__main__":

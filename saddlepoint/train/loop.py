@@ -296,10 +296,7 @@ def train(
             f"`saddlepoint train --resume {run_dir}`"
         )
     G.eval()
-    run = Run(run_dir, config, G, it)
-    run.last_grid = grid  # type: ignore[attr-defined]
-    run.interrupted = interrupted  # type: ignore[attr-defined]
-    return run
+    return Run(run_dir, config, G, it, last_grid=grid, interrupted=interrupted)
 
 
 class _Accumulator:

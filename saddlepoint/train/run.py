@@ -57,6 +57,8 @@ class Run:
     config: Config  # the resolved config it was trained with
     generator: nn.Module  # in eval mode
     iteration: int  # generator steps it had taken
+    last_grid: Path | None = None  # the sample grid written when training ended
+    interrupted: bool = False  # training stopped on Ctrl-C or SIGTERM (checkpoint saved)
 
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
         """n samples G(z), shape (n, *shape); images in [0, 1]."""
