@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from saddlepoint.errors import SaddlepointError
@@ -415,6 +416,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    warnings.formatwarning = lambda message, *_args, **_kw: f"saddlepoint: warning: {message}\n"
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.verb](args)

@@ -184,10 +184,16 @@ def test_cuda_training_and_resume(tmp_path, precision):
     assert x.is_cuda and x.shape == (4, 1, 28, 28)
 
 
-def test_bfloat16_autocast_trains(tmp_path):
-    run = train(
-        tiny_config("train.precision=bfloat16", "train.iterations=5"), out=tmp_path, progress=False
-    )
+def test_bfloat16_autocast_trains(tmp_path, monkeypatch):
+    from saddlepoint.train import loop
+
+    monkeypatch.setattr(loop, "cpu_has_native_bfloat16", lambda: False)
+    with pytest.warns(UserWarning, match="no native bfloat16"):
+        run = train(
+            tiny_config("train.precision=bfloat16", "train.iterations=5"),
+            out=tmp_path,
+            progress=False,
+        )
     log = read_log(run.path)
     assert all(torch.isfinite(torch.tensor(r["d_loss"])) for r in log)
     assert next(run.generator.parameters()).dtype == torch.float32  # weights stay float32
