@@ -16,6 +16,7 @@ import math
 import torch
 from torch import nn
 
+from saddlepoint.nets.dropout import Dropout
 from saddlepoint.nets.maxout import Maxout
 from saddlepoint.nets.prior import sample_noise
 
@@ -115,9 +116,9 @@ class MaxoutDiscriminator(nn.Module):
         super().__init__()
         self.shape = tuple(shape)
         widths = (math.prod(self.shape), *hidden)
-        layers: list[nn.Module] = [nn.Dropout(1 - keep_input)]
+        layers: list[nn.Module] = [Dropout(1 - keep_input)]
         for a, b in zip(widths[:-1], widths[1:]):
-            layers += [Maxout(a, b, pieces), nn.Dropout(1 - keep_hidden)]
+            layers += [Maxout(a, b, pieces), Dropout(1 - keep_hidden)]
         self.features = nn.Sequential(*layers)
         self.out = nn.Linear(widths[-1], 1)
         _init_uniform(self, init)

@@ -261,9 +261,9 @@ def train(
                 bar.update(1)
 
                 stats.add(d, g_loss)
-                now = time.monotonic()
                 if it % t.log_every == 0 or it == t.iterations:
-                    record = stats.flush()
+                    record = stats.flush()  # the one host sync per log line
+                    now = time.monotonic()  # after it, so queued GPU work is counted
                     rate = (it - last_log_it) * m / max(now - last_log_time, 1e-9)
                     record.update(
                         iteration=it,

@@ -16,6 +16,7 @@ from saddlepoint.nets import (
     build_discriminator,
     build_generator,
 )
+from saddlepoint.nets.dropout import Dropout
 from saddlepoint.nets.maxout import Maxout
 from saddlepoint.nets.prior import sample_noise
 
@@ -93,7 +94,7 @@ def test_paper_sizes_and_initialisation():
         assert m.weight.abs().max() <= 0.05 and m.weight.abs().max() > 0.049
     for m in d_maxout:
         assert m.linear.weight.abs().max() <= 0.005 and m.linear.weight.abs().max() > 0.0049
-    drops = [m.p for m in D.modules() if isinstance(m, torch.nn.Dropout)]
+    drops = [m.p for m in D.modules() if isinstance(m, Dropout)]
     assert drops == pytest.approx([0.2, 0.5, 0.5])
 
 
@@ -135,3 +136,25 @@ def test_dropout_only_in_training_mode():
     a = D(x)
     torch.manual_seed(2)
     assert not torch.equal(a, D(x))
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_dropout_keeps_units_with_the_right_probability_and_scale(p):
+    torch.manual_seed(0)
+    layer = Dropout(p)
+    x = torch.ones(400, 1000)
+    y = layer(x)
+    kept = (y > 0).double().mean().item()
+    assert kept == pytest.approx(1 - p, abs=0.003)  # 400k draws: std error ~0.0008
+    values = torch.unique(y).tolist()
+    assert values[0] == 0.0 and values[1] == pytest.approx(1 / (1 - p)) and len(values) == 2
+    assert y.mean().item() == pytest.approx(1.0, abs=0.01)  # inverted dropout keeps the mean
+    y.requires_grad_(False)
+    xg = torch.ones(3, 5, requires_grad=True)
+    out = layer(xg)
+    out.sum().backward()
+    torch.testing.assert_close(xg.grad, (out > 0).float() / (1 - p))
+    layer.eval()
+    assert torch.equal(layer(x), x)
+    with pytest.raises(ValueError):
+        Dropout(1.0)
