@@ -391,8 +391,9 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 def _cmd_objectives(args: argparse.Namespace) -> int:
     from saddlepoint.objectives import OBJECTIVES
 
+    width = max(len(name) for name in OBJECTIVES)
     for name, objective in OBJECTIVES.items():
-        print(f"{name:16s} {objective.description}")
+        print(f"{name:{width}s}  {objective.description}")
     return 0
 
 

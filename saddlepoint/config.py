@@ -44,6 +44,7 @@ class ModelConfig:
 @dataclass(frozen=True)
 class ObjectiveConfig:
     name: str = "non_saturating"  # objective from objectives.OBJECTIVES
+    clip_weights: float | None = None  # clamp D's parameters to [-c, c] after each D step (WGAN)
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,13 @@ def validate(config: Config) -> None:
         need(o.momentum_epochs >= 0, f"{side}.momentum_epochs must be >= 0.")
         need(all(0 <= b < 1 for b in o.betas), f"{side}.betas must lie in [0, 1), got {o.betas}.")
         need(o.weight_decay >= 0, f"{side}.weight_decay must be >= 0.")
+    clip = config.objective.clip_weights
+    need(clip is None or clip > 0, f"objective.clip_weights must be positive, got {clip}.")
+    need(
+        config.objective.name != "wasserstein" or clip is not None,
+        "the wasserstein critic needs a Lipschitz constraint: add "
+        "--set objective.clip_weights=0.01 (the WGAN paper's value).",
+    )
     data = config.data
     need(data.limit is None or data.limit >= 1, f"data.limit must be at least 1, got {data.limit}.")
     need(data.channels in (None, 1, 3), f"data.channels must be 1 or 3, got {data.channels}.")

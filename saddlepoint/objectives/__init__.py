@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 import torch
 
-from saddlepoint.objectives import minimax, non_saturating
+from saddlepoint.objectives import (
+    hinge,
+    least_squares,
+    maximum_likelihood,
+    minimax,
+    non_saturating,
+    penalties,
+    wasserstein,
+)
 from saddlepoint.registry import Registry
 
 
@@ -44,4 +52,51 @@ OBJECTIVES.register(
     ),
 )
 
-__all__ = ["OBJECTIVES", "Objective", "minimax", "non_saturating"]
+OBJECTIVES.register(
+    "maximum_likelihood",
+    Objective(
+        "maximum_likelihood",
+        "same D; G descends -1/2 exp(logit): at the optimal D, half the max-likelihood gradient",
+        minimax.discriminator_loss,
+        maximum_likelihood.generator_loss,
+    ),
+)
+OBJECTIVES.register(
+    "least_squares",
+    Objective(
+        "least_squares",
+        "LSGAN (Mao et al. 2017): squared errors to targets 1 (real) and 0 (fake) on raw outputs",
+        least_squares.discriminator_loss,
+        least_squares.generator_loss,
+    ),
+)
+OBJECTIVES.register(
+    "wasserstein",
+    Objective(
+        "wasserstein",
+        "WGAN (Arjovsky et al. 2017): critic E f(G(z)) - E f(x); needs clipping or a penalty",
+        wasserstein.discriminator_loss,
+        wasserstein.generator_loss,
+    ),
+)
+OBJECTIVES.register(
+    "hinge",
+    Objective(
+        "hinge",
+        "hinge (Lim & Ye 2017; Miyato 2018): D relu(1-D(x)) + relu(1+D(G(z))); G descends -D(G(z))",
+        hinge.discriminator_loss,
+        hinge.generator_loss,
+    ),
+)
+
+__all__ = [
+    "OBJECTIVES",
+    "Objective",
+    "hinge",
+    "least_squares",
+    "maximum_likelihood",
+    "minimax",
+    "non_saturating",
+    "penalties",
+    "wasserstein",
+]

@@ -247,7 +247,13 @@ def train(
                         fake = G(z)
                     apply_schedule(opt_d, config.optim_d, d_updates, sampler.epochs_done)
                     d = d_step(
-                        D, opt_d, objective, real=real, fake=fake.detach(), autocast=autocast
+                        D,
+                        opt_d,
+                        objective,
+                        real=real,
+                        fake=fake.detach(),
+                        autocast=autocast,
+                        clip_weights=config.objective.clip_weights,
                     )
                     d_updates += 1
                 # ---- one step on the generator

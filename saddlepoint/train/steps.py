@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from saddlepoint.objectives import Objective
+from saddlepoint.objectives.wasserstein import clip_weights_
 
 
 @dataclass
@@ -29,6 +30,7 @@ def d_step(
     real: torch.Tensor,  # (m, *shape) minibatch of data
     fake: torch.Tensor,  # (m, *shape) G(z), detached from G's graph
     autocast: AbstractContextManager,
+    clip_weights: float | None = None,  # WGAN: clamp D's parameters to [-c, c] after the step
 ) -> DStats:
     """Ascend V in theta_d: one step on the discriminator's loss."""
     with autocast:
@@ -38,6 +40,8 @@ def d_step(
     opt_d.zero_grad(set_to_none=True)
     loss.backward()
     opt_d.step()
+    if clip_weights is not None:
+        clip_weights_(D, clip_weights)
     return DStats(loss.detach(), real_logits.detach(), fake_logits.detach())
 
 

@@ -247,3 +247,23 @@ def test_interrupt_saves_a_checkpoint_that_resumes(tmp_path, sig):
         == state["iteration"] + 3
     )
     assert os.path.exists(log.parent / "generator.safetensors")
+
+
+def test_wasserstein_critic_is_clipped_after_every_step(tmp_path):
+    with pytest.raises(SaddlepointError, match="objective.clip_weights=0.01"):
+        train(tiny_config("objective.name=wasserstein"), out=tmp_path, progress=False)
+    run = train(
+        tiny_config(
+            "objective.name=wasserstein",
+            "objective.clip_weights=0.01",
+            "train.k=5",
+            "optim_d.name=adam",
+            "optim_d.lr=0.01",
+            "optim_d.lr_decay=1",
+        ),
+        out=tmp_path,
+        progress=False,
+    )
+    D = load_training_state(run.path / "checkpoint.pt")["discriminator"]
+    biggest = max(v.abs().max().item() for v in D.values())
+    assert biggest == pytest.approx(0.01, rel=1e-6)  # lr 0.01 pushes weights to the bound
