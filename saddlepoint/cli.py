@@ -5,6 +5,7 @@
     saddlepoint sample runs/00001-... -n 64         a PNG grid of samples (--neighbours: Figure 2)
     saddlepoint interpolate runs/00001-...          lines in z-space (Figure 3)
     saddlepoint eval parzen runs/00001-...          the 2014 Parzen-window log-likelihood
+    saddlepoint lab jsd                             the theory made runnable (saddlepoint lab lists them)
     saddlepoint presets | datasets | objectives     what can be chosen
     saddlepoint data download mnist --to DIR        fetch a dataset (nothing else downloads)
 
@@ -194,6 +195,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     dl.add_argument("name", choices=["mnist", "fashion-mnist", "cifar10"])
     dl.add_argument("--to", default=None, help="target folder")
+
+    lb = sub.add_parser(
+        "lab",
+        help="the theory made runnable: compute, check and plot a claim of the seed notes",
+        description="Run one lab of the theory: it writes NAME.json (its numbers) and its "
+        "figures into --out. Without a NAME, or with --list, list the labs.",
+    )
+    lb.add_argument("name", nargs="?", default=None, metavar="NAME", help="the lab to run")
+    lb.add_argument("--out", default=None, help="folder for its files (default: runs/lab/NAME)")
+    lb.add_argument("--list", action="store_true", help="list the labs and exit")
     return p
 
 
@@ -404,6 +415,23 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from saddlepoint.lab import LABS
+
+    if args.list or args.name is None:
+        for name, lab in LABS.items():
+            print(f"{name:20s} {lab.description}")
+        return 0
+    lab = LABS.get(args.name)
+    out = Path(args.out) if args.out else Path("runs") / "lab" / lab.name
+    numbers = lab.run(out)
+    for line in lab.summary(numbers) if lab.summary else []:
+        print(line)
+    for path in sorted(out.glob(f"{lab.name}*")):
+        print(f"wrote {path}")
+    return 0
+
+
 COMMANDS = {
     "train": _cmd_train,
     "sample": _cmd_sample,
@@ -413,6 +441,7 @@ COMMANDS = {
     "datasets": _cmd_datasets,
     "objectives": _cmd_objectives,
     "data": _cmd_data,
+    "lab": _cmd_lab,
 }
 
 
