@@ -7,31 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from tiny import tiny_argv
 
 from saddlepoint.cli import main
 
-TINY = [
-    "--set",
-    "data.limit=200",
-    "--set",
-    "model.z_dim=8",
-    "--set",
-    "model.g_hidden=32",
-    "--set",
-    "model.d_hidden=16",
-    "--set",
-    "model.d_pieces=2",
-    "--set",
-    "train.batch_size=20",
-    "--set",
-    "train.iterations=6",
-    "--set",
-    "train.log_every=3",
-    "--set",
-    "train.grid_size=4",
-    "--set",
-    "train.threads=1",
-]
+TINY = tiny_argv("train.iterations=6", "train.log_every=3", "train.grid_size=4")
 
 
 def test_dry_run_prints_resolved_config(capsys):

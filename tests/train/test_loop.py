@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny import tiny_config
+from tiny import tiny_argv, tiny_config
 
 from saddlepoint.checkpoint import load_training_state
 from saddlepoint.config import config_from_dict, override
@@ -201,22 +201,8 @@ def test_bfloat16_autocast_trains(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupt_saves_a_checkpoint_that_resumes(tmp_path, sig):
-    sets = [
-        "data.limit=200",
-        "model.z_dim=8",
-        "model.g_hidden=32",
-        "model.d_hidden=16",
-        "model.d_pieces=2",
-        "train.batch_size=20",
-        "train.iterations=100000000",
-        "train.log_every=5",
-        "train.sample_every=0",
-        "train.checkpoint_every=0",
-        "train.threads=1",
-    ]
     cmd = [sys.executable, "-m", "saddlepoint", "train", "--quiet", "--out", str(tmp_path)]
-    for s in sets:
-        cmd += ["--set", s]
+    cmd += tiny_argv("train.iterations=100000000", "train.sample_every=0")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     log = None
