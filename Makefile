@@ -26,6 +26,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check saddlepoint tests benchmarks
+	$(VENV)/bin/ruff format --check saddlepoint tests benchmarks
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/throughput.py

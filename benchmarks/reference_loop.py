@@ -69,8 +69,9 @@ def run_reference(
     opt_g = torch.optim.SGD(G.parameters(), lr=0.1, momentum=0.5)
     opt_d = torch.optim.SGD(D.parameters(), lr=0.1, momentum=0.5)
     criterion = nn.BCEWithLogitsLoss()
-    loader = DataLoader(TensorDataset(images), batch_size=batch_size, shuffle=True,
-                        num_workers=0, drop_last=True)
+    loader = DataLoader(
+        TensorDataset(images), batch_size=batch_size, shuffle=True, num_workers=0, drop_last=True
+    )
 
     total = (1 + chunks) * chunk
     rates: list[float] = []

@@ -113,10 +113,12 @@ def flops_per_iteration(
     flops = (
         2 * m * ab(g)  # G forward
         + 2 * (2 * m) * ab(d)  # D step forward, real + fake
-        + 2 * (2 * m) * ab(d) + 2 * (2 * m) * ab(d[1:])  # D step backward
+        + 2 * (2 * m) * ab(d)
+        + 2 * (2 * m) * ab(d[1:])  # D step backward
         + 2 * m * ab(d)  # G step: D forward
         + 2 * m * ab(d)  # G step: D input gradients
-        + 2 * m * ab(g) + 2 * m * ab(g[1:])  # G backward
+        + 2 * m * ab(g)
+        + 2 * m * ab(g[1:])  # G backward
     )
     if reference:
         flops += 2 * m * ab(g) + 2 * m * ab(d)  # second G forward; D weight grads in the G step
@@ -154,9 +156,11 @@ def matmul_peak(
     for n in sizes:
         a = torch.randn(n, n, device=device).to(dtype)
         b = torch.randn(n, n, device=device).to(dtype)
-        products = {"NN": lambda a=a, b=b: torch.mm(a, b),  # a @ b
-                    "NT": lambda a=a, b=b: torch.mm(a, b.t()),  # x @ W.t(): Linear forward
-                    "TN": lambda a=a, b=b: torch.mm(a.t(), b)}  # dY.t() @ X: weight gradient
+        products = {
+            "NN": lambda a=a, b=b: torch.mm(a, b),  # a @ b
+            "NT": lambda a=a, b=b: torch.mm(a, b.t()),  # x @ W.t(): Linear forward
+            "TN": lambda a=a, b=b: torch.mm(a.t(), b),
+        }  # dY.t() @ X: weight gradient
         for layout in LAYOUTS:
             key = f"{n}/{layout}"
             if prev_n and layout not in per_call:
@@ -233,15 +237,20 @@ def schedule(device: torch.device, precision: str, batch: int, quick: bool) -> t
     return max(1, images // batch), 4
 
 
-def time_saddlepoint(
-    base: Config, v: Variant, log_every: int, lines: int, scratch: Path
-) -> dict:
+def time_saddlepoint(base: Config, v: Variant, log_every: int, lines: int, scratch: Path) -> dict:
     """One measurement of the real loop; the rate is read from its own log.jsonl."""
-    config = override(base, [
-        f"train.batch_size={v.batch}", f"train.precision={v.precision}",
-        f"train.iterations={log_every * (lines + 1)}", f"train.log_every={log_every}",
-        "train.sample_every=0", "train.checkpoint_every=0", "train.snapshot_every=0",
-    ])
+    config = override(
+        base,
+        [
+            f"train.batch_size={v.batch}",
+            f"train.precision={v.precision}",
+            f"train.iterations={log_every * (lines + 1)}",
+            f"train.log_every={log_every}",
+            "train.sample_every=0",
+            "train.checkpoint_every=0",
+            "train.snapshot_every=0",
+        ],
+    )
     run = sp.train(config, out=scratch, progress=False)
     records = sp.read_log(run.path)
     shutil.rmtree(run.path)
@@ -257,8 +266,9 @@ def time_saddlepoint(
     }
 
 
-def time_reference(images_u8: torch.Tensor, v: Variant, chunk: int, chunks: int,
-                   device: str) -> dict:
+def time_reference(
+    images_u8: torch.Tensor, v: Variant, chunk: int, chunks: int, device: str
+) -> dict:
     t = run_reference(images_u8, batch_size=v.batch, chunk=chunk, chunks=chunks, device=device)
     return {
         "images_per_s": t.mean_images_per_s,
@@ -339,7 +349,8 @@ def machine_info(device: torch.device, threads: int) -> dict:
     }
     if device.type == "cuda":
         info.update(
-            gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda,
+            gpu=torch.cuda.get_device_name(device),
+            cuda=torch.version.cuda,
             float32_matmul_precision=torch.get_float32_matmul_precision(),
             allow_tf32=torch.backends.cuda.matmul.allow_tf32,
         )
@@ -352,15 +363,23 @@ def machine_info(device: torch.device, threads: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="seconds-long smoke test")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads for everything (default: torch's default)")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="interleaved rounds (default 3; 1 with --quick)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads for everything (default: torch's default)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="interleaved rounds (default 3; 1 with --quick)"
+    )
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--out", default=None, help="JSON path; the .md is written beside it")
-    parser.add_argument("--data-root", default=str(MNIST_DIR),
-                        help=f"folder of the MNIST IDX files (default {MNIST_DIR}); "
-                             "without them the bundled mnist5k is used")
+    parser.add_argument(
+        "--data-root",
+        default=str(MNIST_DIR),
+        help=f"folder of the MNIST IDX files (default {MNIST_DIR}); "
+        "without them the bundled mnist5k is used",
+    )
     args = parser.parse_args()
 
     if args.threads is not None:
@@ -392,8 +411,9 @@ def main() -> None:
     else:
         print(f"!! MNIST not found under {root}: using the bundled mnist5k instead")
         data_sets = ["data.name=mnist5k"]
-    base = override(sp.Config(), [*data_sets, f"train.threads={threads}",
-                                  f"train.device={device.type}"])
+    base = override(
+        sp.Config(), [*data_sets, f"train.threads={threads}", f"train.device={device.type}"]
+    )
     data = load_dataset(base.data, "train")
     images_u8 = (data.x * 255).round().to(torch.uint8)  # the same images, as a tutorial stores them
 
@@ -403,8 +423,10 @@ def main() -> None:
     g_layers, d_layers = linear_shapes(G), linear_shapes(D)
     del G, D
     flops = {
-        loop: {b: flops_per_iteration(g_layers, d_layers, b, reference=loop == "reference")
-               for b in BATCHES}
+        loop: {
+            b: flops_per_iteration(g_layers, d_layers, b, reference=loop == "reference")
+            for b in BATCHES
+        }
         for loop in ("saddlepoint", "reference")
     }
     print(
@@ -423,16 +445,22 @@ def main() -> None:
     else:
         sizes = (256, 512) if args.quick else (1024, 2048)
     peak_repeats = 2 if args.quick else 3
-    bf16_calls = matmul_peak(torch.bfloat16, sizes, device, peak_repeats,
-                             budget_s=2.0 if args.quick else 12.0)
-    print("bfloat16 torch.mm GFLOP/s (best sample): " + ", ".join(
-        f"{k} {max(v):.1f}" if isinstance(v, list) else f"{k} {v}" for k, v in bf16_calls.items()
-    ))
+    bf16_calls = matmul_peak(
+        torch.bfloat16, sizes, device, peak_repeats, budget_s=2.0 if args.quick else 12.0
+    )
+    print(
+        "bfloat16 torch.mm GFLOP/s (best sample): "
+        + ", ".join(
+            f"{k} {max(v):.1f}" if isinstance(v, list) else f"{k} {v}"
+            for k, v in bf16_calls.items()
+        )
+    )
     fp32_calls: dict[str, list] = {}
 
     # ---- the interleaved rounds
-    variants = [Variant(loop, b, "float32") for b in BATCHES
-                for loop in ("saddlepoint", "reference")]
+    variants = [
+        Variant(loop, b, "float32") for b in BATCHES for loop in ("saddlepoint", "reference")
+    ]
     variants += [Variant("saddlepoint", b, "bfloat16") for b in BATCHES]
     results: dict[str, list[dict]] = {v.name: [] for v in variants}
     scratch = Path(tempfile.mkdtemp(prefix="throughput-runs-"))
@@ -452,16 +480,21 @@ def main() -> None:
                 else:
                     m = time_reference(images_u8, v, every, lines, device.type)
                 wall = time.perf_counter() - start
-                m.update(round=r + 1, iterations_per_line=every, timed_lines=lines,
-                         wall_seconds=round(wall, 2),
-                         other_processes_cpu_share=other_share(before, busy_cpu_seconds(), wall))
+                m.update(
+                    round=r + 1,
+                    iterations_per_line=every,
+                    timed_lines=lines,
+                    wall_seconds=round(wall, 2),
+                    other_processes_cpu_share=other_share(before, busy_cpu_seconds(), wall),
+                )
                 results[v.name].append(m)
                 share = m["other_processes_cpu_share"]
                 print(
                     f"  {v.name:28s} {m['images_per_s']:8.1f} images/s  ({lines} x {every} it"
                     f" timed, {wall:.1f} s wall"
                     + (f", other processes {share:.0%} of the CPUs" if share is not None else "")
-                    + ")", flush=True,
+                    + ")",
+                    flush=True,
                 )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -477,7 +510,9 @@ def main() -> None:
         useful = flops["saddlepoint"][v.batch] / v.batch * med / 1e9
         executed = flops[v.loop][v.batch] / v.batch * med / 1e9
         entry = {
-            "loop": v.loop, "batch": v.batch, "precision": v.precision,
+            "loop": v.loop,
+            "batch": v.batch,
+            "precision": v.precision,
             "images_per_s_median": med,
             "images_per_s_repeats": [m["images_per_s"] for m in reps],
             "useful_gflops": useful,  # saddlepoint's FLOP count: the work one iteration needs
@@ -514,20 +549,30 @@ def main() -> None:
     report = {
         "machine": machine_info(device, threads),
         "settings": {
-            "quick": args.quick, "repeats": repeats, "device": device.type,
-            "data": data.name, "training_images": len(data),
-            "batches": list(BATCHES), "matmul_sizes": list(sizes),
+            "quick": args.quick,
+            "repeats": repeats,
+            "device": device.type,
+            "data": data.name,
+            "training_images": len(data),
+            "batches": list(BATCHES),
+            "matmul_sizes": list(sizes),
             "matmul_samples_per_size_layout_per_round": peak_repeats,
             "peak_method": "best single torch.mm sample over sizes, layouts and rounds "
-                           "(float32: every round; bfloat16: once at the start)",
+            "(float32: every round; bfloat16: once at the start)",
             "rate_method": "loop's own images_per_s per log line, first line (warm-up) "
-                           "discarded, images over summed time of the rest; median over rounds",
-            "config": {"optimizer": "SGD lr 0.1 momentum 0.5 (the 2014 schedule)", "k": 1,
-                       "reuse_fakes": True, "objective": base.objective.name},
+            "discarded, images over summed time of the rest; median over rounds",
+            "config": {
+                "optimizer": "SGD lr 0.1 momentum 0.5 (the 2014 schedule)",
+                "k": 1,
+                "reuse_fakes": True,
+                "objective": base.objective.name,
+            },
         },
         "flops_per_iteration": {
-            "g_layers": g_layers, "d_layers": d_layers,
-            "saddlepoint": flops["saddlepoint"], "reference": flops["reference"],
+            "g_layers": g_layers,
+            "d_layers": d_layers,
+            "saddlepoint": flops["saddlepoint"],
+            "reference": flops["reference"],
             "formula": flops_per_iteration.__doc__,
         },
         "peak_gflops": {
@@ -573,11 +618,14 @@ def render_markdown(report: dict) -> str:
         f"{p16['best_nn_gflops']:.1f}).",
         "",
         "FLOPs per iteration (matmuls): saddlepoint "
-        + ", ".join(f"b{b} {f / 1e9:.3f} G" for b, f in
-                    report["flops_per_iteration"]["saddlepoint"].items())
+        + ", ".join(
+            f"b{b} {f / 1e9:.3f} G" for b, f in report["flops_per_iteration"]["saddlepoint"].items()
+        )
         + "; reference "
-        + ", ".join(f"b{b} {f / 1e9:.3f} G" for b, f in
-                    report["flops_per_iteration"]["reference"].items()) + ".",
+        + ", ".join(
+            f"b{b} {f / 1e9:.3f} G" for b, f in report["flops_per_iteration"]["reference"].items()
+        )
+        + ".",
         "",
         "| loop | precision | batch | images/s (median) | range | GFLOP/s | share of fp32 peak "
         "| x reference | x float32 |",

@@ -5,7 +5,7 @@
     saddlepoint sample runs/00001-... -n 64         a PNG grid of samples (--neighbours: Figure 2)
     saddlepoint interpolate runs/00001-...          lines in z-space (Figure 3)
     saddlepoint eval parzen runs/00001-...          the 2014 Parzen-window log-likelihood
-    saddlepoint lab jsd                             the theory made runnable (saddlepoint lab lists them)
+    saddlepoint lab jsd                             the theory made runnable (`lab` lists all)
     saddlepoint presets | datasets | objectives     what can be chosen
     saddlepoint data download mnist --to DIR        fetch a dataset (nothing else downloads)
 
