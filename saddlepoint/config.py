@@ -41,10 +41,16 @@ class ModelConfig:
     d_init: float = 0.005  # discriminator weights ~ U(-d_init, d_init); 0 = PyTorch's default
 
 
+PENALTY_NAMES = ("none", "gradient", "dragan", "r1")  # objectives.penalties.PENALTIES + none
+
+
 @dataclass(frozen=True)
 class ObjectiveConfig:
     name: str = "non_saturating"  # objective from objectives.OBJECTIVES
     clip_weights: float | None = None  # clamp D's parameters to [-c, c] after each D step (WGAN)
+    penalty: str = "none"  # "none", "gradient" (WGAN-GP), "dragan" or "r1" (objectives/penalties)
+    penalty_weight: float = 10.0  # lambda of WGAN-GP and DRAGAN, gamma of R1
+    penalty_every: int = 1  # lazy regularisation: every N D steps, weight x N (StyleGAN2)
 
 
 @dataclass(frozen=True)
@@ -272,10 +278,19 @@ def validate(config: Config) -> None:
         need(o.weight_decay >= 0, f"{side}.weight_decay must be >= 0.")
     clip = config.objective.clip_weights
     need(clip is None or clip > 0, f"objective.clip_weights must be positive, got {clip}.")
+    o = config.objective
     need(
-        config.objective.name != "wasserstein" or clip is not None,
+        o.penalty in PENALTY_NAMES,
+        f"objective.penalty must be one of {', '.join(PENALTY_NAMES)}, got {o.penalty!r}.",
+    )
+    need(
+        o.penalty_weight > 0, f"objective.penalty_weight must be positive, got {o.penalty_weight}."
+    )
+    need(o.penalty_every >= 1, f"objective.penalty_every must be >= 1, got {o.penalty_every}.")
+    need(
+        o.name != "wasserstein" or clip is not None or o.penalty == "gradient",
         "the wasserstein critic needs a Lipschitz constraint: add "
-        "--set objective.clip_weights=0.01 (the WGAN paper's value).",
+        "--set objective.clip_weights=0.01 (WGAN) or --set objective.penalty=gradient (WGAN-GP).",
     )
     data = config.data
     need(data.limit is None or data.limit >= 1, f"data.limit must be at least 1, got {data.limit}.")

@@ -21,6 +21,8 @@ normalisation couples them, which is why WGAN-GP forbids it in the critic (`batc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -125,3 +127,12 @@ def batchnorm_in(D: nn.Module) -> bool:
     norms a gradient penalty constrains are not the ones of the function D computes.
     """
     return any(isinstance(module, _BatchNorm) for module in D.modules())
+
+
+# name -> (D, real, fake, weight) -> scalar: what `objective.penalty` selects in the loop, with
+# `objective.penalty_weight` as lambda (gradient, dragan) or gamma (r1).
+PENALTIES: dict[str, Callable[[nn.Module, torch.Tensor, torch.Tensor, float], torch.Tensor]] = {
+    "gradient": lambda D, real, fake, w: gradient_penalty(D, real, fake, weight=w),
+    "dragan": lambda D, real, fake, w: dragan_penalty(D, real, weight=w),
+    "r1": lambda D, real, fake, w: r1_penalty(D, real, gamma=w),
+}

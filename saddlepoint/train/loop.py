@@ -30,6 +30,7 @@ from saddlepoint.data import load_dataset
 from saddlepoint.errors import SaddlepointError
 from saddlepoint.nets import build_discriminator, build_generator
 from saddlepoint.objectives import OBJECTIVES
+from saddlepoint.objectives.penalties import PENALTIES, batchnorm_in
 from saddlepoint.report import save_samples
 from saddlepoint.train.batches import EpochSampler
 from saddlepoint.train.optim import apply_schedule, build_optimizer
@@ -78,6 +79,21 @@ def cpu_has_native_bfloat16() -> bool:
     except OSError:
         return True
     return any(flag in flags for flag in ("avx512_bf16", "amx_bf16", "bf16"))
+
+
+def _penalty(config: Config, D: torch.nn.Module):
+    """The configured gradient penalty as (D, real, fake) -> scalar, weight x interval baked in."""
+    o = config.objective
+    if o.penalty == "none":
+        return None
+    if batchnorm_in(D):
+        raise SaddlepointError(
+            f"objective.penalty={o.penalty} needs a discriminator without batch normalisation "
+            "(it couples the examples whose gradients are penalised): choose another "
+            "model.discriminator or objective.penalty=none."
+        )
+    fn, weight = PENALTIES[o.penalty], o.penalty_weight * o.penalty_every
+    return lambda D, real, fake: fn(D, real, fake, weight)
 
 
 def _check_resume_config(saved: Config, wanted: Config | None) -> Config:
@@ -160,6 +176,7 @@ def train(
     torch.manual_seed(t.seed)
     G = build_generator(config.model, data.shape, x.mean(0), output).to(device)
     D = build_discriminator(config.model, data.shape).to(device)
+    penalty = _penalty(config, D)
     opt_g = build_optimizer(G.parameters(), config.optim_g)
     opt_d = build_optimizer(D.parameters(), config.optim_d)
     sampler = EpochSampler(len(x), t.batch_size, t.seed)
@@ -254,6 +271,9 @@ def train(
                         fake=fake.detach(),
                         autocast=autocast,
                         clip_weights=config.objective.clip_weights,
+                        penalty=penalty
+                        if d_updates % config.objective.penalty_every == 0
+                        else None,
                     )
                     d_updates += 1
                 # ---- one step on the generator

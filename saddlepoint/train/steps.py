@@ -5,6 +5,7 @@ Both take precomputed tensors, so the loop decides where real data and G(z) come
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -31,12 +32,16 @@ def d_step(
     fake: torch.Tensor,  # (m, *shape) G(z), detached from G's graph
     autocast: AbstractContextManager,
     clip_weights: float | None = None,  # WGAN: clamp D's parameters to [-c, c] after the step
+    penalty: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> DStats:
     """Ascend V in theta_d: one step on the discriminator's loss."""
     with autocast:
         logits = D(torch.cat([real, fake]))  # (2m,) one pass: the nets here keep no batch stats
         real_logits, fake_logits = logits.float().chunk(2)
         loss = objective.discriminator_loss(real_logits=real_logits, fake_logits=fake_logits)
+    if penalty is not None:  # its double backward runs in float32 even under autocast
+        with torch.autocast(real.device.type, enabled=False):
+            loss = loss + penalty(D, real.float(), fake.float())
     opt_d.zero_grad(set_to_none=True)
     loss.backward()
     opt_d.step()
