@@ -77,6 +77,7 @@ class TrainConfig:
     precision: str = "float32"  # "float32" or "bfloat16" (autocast)
     device: str = "cpu"  # "cpu" or "cuda"
     threads: int | None = None  # torch CPU threads; None = PyTorch's default
+    ema_beta: float = 0.0  # EMA of G's weights for sampling/eval, e.g. 0.999; 0 = off
     log_every: int = 100  # iterations between JSON-lines scalars
     sample_every: int = 1000  # iterations between sample grids (0 = only at the end)
     checkpoint_every: int = 1000  # iterations between training-state checkpoints
@@ -244,6 +245,7 @@ def validate(config: Config) -> None:
     need(t.log_every >= 1, f"train.log_every must be >= 1, got {t.log_every}.")
     need(t.grid_size >= 1, f"train.grid_size must be >= 1, got {t.grid_size}.")
     need(t.threads is None or t.threads >= 1, f"train.threads must be >= 1, got {t.threads}.")
+    need(0 <= t.ema_beta < 1, f"train.ema_beta must lie in [0, 1) (0 = off), got {t.ema_beta}.")
     need(m.z_dim >= 1, f"model.z_dim must be >= 1, got {m.z_dim}.")
     need(
         m.z_prior in ("uniform", "normal"),

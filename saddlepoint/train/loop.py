@@ -33,6 +33,7 @@ from saddlepoint.objectives import OBJECTIVES
 from saddlepoint.objectives.penalties import PENALTIES, batchnorm_in
 from saddlepoint.report import save_samples
 from saddlepoint.train.batches import EpochSampler
+from saddlepoint.train.ema import EMA
 from saddlepoint.train.optim import apply_schedule, build_optimizer
 from saddlepoint.train.run import CHECKPOINT, CONFIG, LOG, SNAPSHOT, Run, new_run_dir
 from saddlepoint.train.steps import d_step, g_step
@@ -177,6 +178,8 @@ def train(
     G = build_generator(config.model, data.shape, x.mean(0), output).to(device)
     D = build_discriminator(config.model, data.shape).to(device)
     penalty = _penalty(config, D)
+    ema = EMA(G, t.ema_beta) if t.ema_beta > 0 else None
+    G_eval = ema.module if ema else G  # what samples, grids and snapshots come from
     opt_g = build_optimizer(G.parameters(), config.optim_g)
     opt_d = build_optimizer(D.parameters(), config.optim_d)
     sampler = EpochSampler(len(x), t.batch_size, t.seed)
@@ -187,6 +190,8 @@ def train(
 
     if state is not None:
         G.load_state_dict(state["generator"])
+        if ema is not None:
+            ema.module.load_state_dict(state["generator_ema"])
         D.load_state_dict(state["discriminator"])
         opt_g.load_state_dict(state["optim_g"])
         opt_d.load_state_dict(state["optim_d"])
@@ -213,6 +218,7 @@ def train(
             run_dir / CHECKPOINT,
             {
                 "generator": G.state_dict(),
+                **({"generator_ema": ema.module.state_dict()} if ema else {}),
                 "discriminator": D.state_dict(),
                 "optim_g": opt_g.state_dict(),
                 "optim_d": opt_d.state_dict(),
@@ -227,13 +233,13 @@ def train(
                 "config": config_json,
             },
         )
-        save_snapshot(run_dir / SNAPSHOT, G, config_json, iteration=it, **shape_info)
+        save_snapshot(run_dir / SNAPSHOT, G_eval, config_json, iteration=it, **shape_info)
 
     def save_grid_now() -> Path:
         with torch.no_grad():
-            G.eval()
-            samples = G(fixed_z)
-            G.train()
+            G_eval.eval()
+            samples = G_eval(fixed_z)
+            G.train()  # the EMA copy stays in eval mode; the trained G returns to training
         return save_samples(samples, run_dir / "samples" / f"iter-{it:07d}.png")
 
     autocast = _autocast(config, device)
@@ -282,6 +288,8 @@ def train(
                         fake = G(G.sample_z(m, noise))
                 apply_schedule(opt_g, config.optim_g, g_updates, sampler.epochs_done)
                 g_loss = g_step(D, opt_g, objective, fake=fake, autocast=autocast)
+                if ema is not None:
+                    ema.update(G)
                 g_updates += 1
                 it += 1
                 bar.update(1)
@@ -320,7 +328,7 @@ def train(
                 if t.snapshot_every and it % t.snapshot_every == 0:
                     save_snapshot(
                         run_dir / "snapshots" / f"generator-{it:07d}.safetensors",
-                        G,
+                        G_eval,
                         config_json,
                         iteration=it,
                         **shape_info,
@@ -341,7 +349,8 @@ def train(
             f"`saddlepoint train --resume {run_dir}`"
         )
     G.eval()
-    return Run(run_dir, config, G, it, last_grid=grid, interrupted=interrupted)
+    G_eval.eval()
+    return Run(run_dir, config, G_eval, it, last_grid=grid, interrupted=interrupted)
 
 
 class _Accumulator:
