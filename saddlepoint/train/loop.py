@@ -348,8 +348,7 @@ def train(
             f"interrupted at iteration {it}: checkpoint saved; continue with "
             f"`saddlepoint train --resume {run_dir}`"
         )
-    G.eval()
-    G_eval.eval()
+    G.eval()  # G_eval is G itself, or the EMA copy that is always in eval mode
     return Run(run_dir, config, G_eval, it, last_grid=grid, interrupted=interrupted)
 
 

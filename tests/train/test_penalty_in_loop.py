@@ -71,13 +71,17 @@ def test_lazy_penalty_runs_every_n_d_steps_with_weight_times_n(tmp_path, monkeyp
 
 @pytest.mark.parametrize("penalty", ["gradient", "dragan", "r1"])
 def test_training_with_each_penalty(tmp_path, penalty):
+    plain = train(tiny_config("train.iterations=6"), out=tmp_path / "plain", progress=False)
     run = train(
         tiny_config(f"objective.penalty={penalty}", "train.iterations=6"),
-        out=tmp_path,
+        out=tmp_path / "pen",
         progress=False,
     )
     assert run.iteration == 6
     assert all(torch.isfinite(p).all() for p in run.generator.parameters())
+    # the penalty changed D's updates and, through D, the generator's (same seed otherwise)
+    pairs = zip(plain.generator.parameters(), run.generator.parameters(), strict=True)
+    assert any(not torch.equal(a, b) for a, b in pairs)
 
 
 def test_wgan_gp_is_accepted_and_bad_names_refused(tmp_path):
