@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install benchmark clean lint
+.PHONY: demo test install benchmark clean lint chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,21 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/saddlepoint train --preset demo
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest
+
+# Debian's headless browser for the run report's rendering test (tests/report/test_html.py);
+# installed only where missing, with apt-get, as root. Elsewhere a note, and that test skips.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
+	  echo "note: apt-get could not install chromium; the HTML report's browser test will skip."; \
+	else \
+	  echo "note: chromium is not installed (needs apt-get as root); the HTML report's browser test will skip."; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check saddlepoint tests benchmarks

@@ -5,6 +5,7 @@
     saddlepoint sample runs/00001-... -n 64         a PNG grid of samples (--neighbours: Figure 2)
     saddlepoint interpolate runs/00001-...          lines in z-space (Figure 3)
     saddlepoint eval parzen runs/00001-...          the 2014 Parzen-window log-likelihood
+    saddlepoint report runs/00001-...               one self-contained HTML page about a run
     saddlepoint lab jsd                             the theory made runnable (`lab` lists all)
     saddlepoint presets | datasets | objectives     what can be chosen
     saddlepoint data download mnist --to DIR        fetch a dataset (nothing else downloads)
@@ -179,6 +180,17 @@ def _parser() -> argparse.ArgumentParser:
         help="score every kept snapshot and write the curve over training time",
     )
     pz.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+
+    rp = sub.add_parser(
+        "report",
+        help="write one self-contained HTML page about a run",
+        description="Write RUN/report.html: the training curves (losses, D(x) and D(G(z)), "
+        "gradient norms, sample diversity, throughput), the sample grids over training, the "
+        "health warnings raised, the final metrics of any evaluation JSON in the run, and the "
+        "config. Every image is embedded, so the file opens anywhere on its own.",
+    )
+    rp.add_argument("run", help="run folder that saddlepoint train wrote")
+    rp.add_argument("--out", default=None, help="HTML path (default: RUN/report.html)")
 
     sub.add_parser("presets", help="list the named presets")
     sub.add_parser("datasets", help="list the dataset sources")
@@ -380,6 +392,13 @@ def _report_parzen(result, folder: Path, stem: str, what: str, data_name: str) -
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from saddlepoint.report.html import write_report
+
+    print(write_report(args.run, args.out))
+    return 0
+
+
 def _cmd_presets(args: argparse.Namespace) -> int:
     from saddlepoint.presets import PRESETS
 
@@ -437,6 +456,7 @@ COMMANDS = {
     "sample": _cmd_sample,
     "interpolate": _cmd_interpolate,
     "eval": _cmd_eval,
+    "report": _cmd_report,
     "presets": _cmd_presets,
     "datasets": _cmd_datasets,
     "objectives": _cmd_objectives,

@@ -23,6 +23,8 @@ class DataConfig:
     image_size: int | None = None  # folder:PATH only: resize images to this square size
     channels: int | None = None  # folder:PATH only: 1 (grey) or 3 (RGB); None = from the files
     limit: int | None = None  # use only the first N training images (quick experiments)
+    pyramid_level: int | None = None  # LAPGAN: train on this Laplacian-pyramid level (0 = finest)
+    pyramid_levels: int = 3  # LAPGAN: levels of the pyramid (the coarsest is a low-pass image)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,20 @@ class ModelConfig:
     d_keep_input: float = 0.8  # dropout: probability of keeping each input unit
     d_keep_hidden: float = 0.5  # dropout: probability of keeping each hidden unit
     d_init: float = 0.005  # discriminator weights ~ U(-d_init, d_init); 0 = PyTorch's default
+    # convolutional nets (DCGAN, Radford et al. 2016)
+    g_channels: int = 64  # generator feature maps at the last hidden layer (ngf)
+    d_channels: int = 64  # discriminator feature maps at the first layer (ndf)
+    # conditioning on class labels
+    conditional: str = "none"  # "none", "concat" (label into G and D), "projection" (D), "acgan"
+    aux_weight: float = 1.0  # AC-GAN: weight of the auxiliary classification terms
+    # InfoGAN (Chen et al. 2016): structured codes beside z, a Q head on D's trunk
+    info_categorical: tuple[int, ...] = ()  # sizes of categorical codes, e.g. 10 for MNIST
+    info_continuous: int = 0  # number of continuous codes ~ U(-1, 1)
+    info_weight: float = 1.0  # lambda of the mutual-information lower bound
+    # stabilisers and auto-encoder discriminators
+    spectral_norm: bool = False  # spectral normalisation of D's layers (Miyato et al. 2018)
+    d_code: int = 64  # auto-encoder discriminators (EBGAN, BEGAN): size of the code
+    d_energy: str = "squared"  # auto-encoder D's energy: "squared" (MSE, EBGAN) or "l1" (BEGAN)
 
 
 PENALTY_NAMES = ("none", "gradient", "dragan", "r1")  # objectives.penalties.PENALTIES + none
@@ -51,6 +67,10 @@ class ObjectiveConfig:
     penalty: str = "none"  # "none", "gradient" (WGAN-GP), "dragan" or "r1" (objectives/penalties)
     penalty_weight: float = 10.0  # lambda of WGAN-GP and DRAGAN, gamma of R1
     penalty_every: int = 1  # lazy regularisation: every N D steps, weight x N (StyleGAN2)
+    margin: float = 10.0  # EBGAN: the margin m of max(0, m - D(G(z))) on fake energies
+    pt_weight: float = 0.1  # EBGAN: weight of the pulling-away term in G's cost (0 = off)
+    began_gamma: float = 0.5  # BEGAN: gamma = E L(G(z)) / E L(x), the diversity ratio
+    began_lambda_k: float = 0.001  # BEGAN: lambda_k, the gain of k_t's proportional control
 
 
 @dataclass(frozen=True)
@@ -289,6 +309,21 @@ def validate(config: Config) -> None:
         o.penalty_weight > 0, f"objective.penalty_weight must be positive, got {o.penalty_weight}."
     )
     need(o.penalty_every >= 1, f"objective.penalty_every must be >= 1, got {o.penalty_every}.")
+    need(m.d_code >= 1, f"model.d_code (auto-encoder code size) must be >= 1, got {m.d_code}.")
+    need(
+        m.d_energy in ("squared", "l1"),
+        f"model.d_energy must be squared or l1, got {m.d_energy!r}.",
+    )
+    need(o.margin > 0, f"objective.margin (EBGAN) must be positive, got {o.margin}.")
+    need(o.pt_weight >= 0, f"objective.pt_weight must be >= 0 (0 = off), got {o.pt_weight}.")
+    need(
+        0 < o.began_gamma <= 1,
+        f"objective.began_gamma (BEGAN's diversity ratio) must lie in (0, 1], got {o.began_gamma}.",
+    )
+    need(
+        o.began_lambda_k >= 0,
+        f"objective.began_lambda_k must be >= 0 (0 = k_t fixed at 0), got {o.began_lambda_k}.",
+    )
     need(
         o.name != "wasserstein" or clip is not None or o.penalty == "gradient",
         "the wasserstein critic needs a Lipschitz constraint: add "
@@ -300,4 +335,23 @@ def validate(config: Config) -> None:
     need(
         data.image_size is None or data.image_size >= 4,
         f"data.image_size must be at least 4, got {data.image_size}.",
+    )
+    need(
+        data.pyramid_levels >= 2,
+        f"data.pyramid_levels must be at least 2 (band-pass levels above one low-pass "
+        f"level), got {data.pyramid_levels}.",
+    )
+    need(
+        data.pyramid_level is None or 0 <= data.pyramid_level < data.pyramid_levels,
+        f"data.pyramid_level must lie in 0..{data.pyramid_levels - 1} (0 = finest) or be "
+        f"none, got {data.pyramid_level}.",
+    )
+    need(
+        (m.generator == "lapgan") == (m.discriminator == "lapgan"),
+        "LAPGAN chooses every level's networks itself: set both model.generator and "
+        "model.discriminator to lapgan, or neither.",
+    )
+    need(
+        m.generator != "lapgan" or data.pyramid_level is None,
+        "model.generator=lapgan trains every pyramid level itself: remove data.pyramid_level.",
     )

@@ -8,7 +8,7 @@ their folder is missing (see `saddlepoint.data.download`).
 from __future__ import annotations
 
 from saddlepoint.config import DataConfig
-from saddlepoint.data import cifar10, digits, folder, idx, mnist5k, toy
+from saddlepoint.data import cifar10, digits, folder, idx, mnist5k, pyramid, toy
 from saddlepoint.data.dataset import SPLITS, Dataset
 from saddlepoint.data.source import Source
 from saddlepoint.errors import SaddlepointError
@@ -88,6 +88,8 @@ def load_dataset(config: DataConfig, split: str = "train") -> Dataset:
             None if dataset.y is None else dataset.y[: config.limit],
             dataset.classes,
         )
+    if config.pyramid_level is not None:  # LAPGAN: one level of the Laplacian pyramid
+        dataset = pyramid.level_dataset(dataset, config.pyramid_level, config.pyramid_levels)
     return dataset
 
 

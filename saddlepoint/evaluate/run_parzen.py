@@ -47,8 +47,7 @@ def _splits(data: DataConfig, settings: ParzenSettings) -> tuple[torch.Tensor, t
 def parzen_of_run(run: Run, settings: ParzenSettings) -> ParzenResult:
     """Score `run`'s generator by the 2014 protocol on its own dataset's splits."""
     valid, test = _splits(run.config.data, settings)
-    g = torch.Generator().manual_seed(settings.seed)
-    samples = run.generator.sample(settings.samples, generator=g).flatten(1).float().cpu()
+    samples = run.sample(settings.samples, seed=settings.seed).flatten(1).float().cpu()
     return evaluate_parzen(
         samples, valid, test, sigmas=settings.sigmas, batch_size=settings.batch_size
     )
@@ -87,8 +86,7 @@ def parzen_curve(run_dir: str | os.PathLike, settings: ParzenSettings) -> list[d
     curve = []
     for path in snapshots:
         run = load(path)
-        g = torch.Generator().manual_seed(settings.seed)
-        samples = run.generator.sample(settings.samples, generator=g).flatten(1).float()
+        samples = run.sample(settings.samples, seed=settings.seed).flatten(1).float()
         r = evaluate_parzen(
             samples, valid, test, sigmas=settings.sigmas, batch_size=settings.batch_size
         )

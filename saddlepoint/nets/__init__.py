@@ -1,63 +1,143 @@
 """Networks as plain modules, built by name from explicit registries.
 
-A generator maps z to x and knows its prior (`sample_z`, `sample`); a discriminator maps x to
-logits. No loss, optimiser or training step lives in a network.
+A generator maps (z, y) to x and knows its prior (`sample_z`, `sample`; see `nets.base`); a
+discriminator maps (x, y) to one score per example (a logit, a critic value or an energy).
+Discriminators that feed auxiliary terms (AC-GAN's classes, InfoGAN's codes, EBGAN's
+embedding) also have `heads(x, y) -> dict` with "logits" and the extra outputs. No loss,
+optimiser or training step lives in a network.
+
+Each registry entry is a builder (model config, NetSpec) -> module; a generator entry also
+says which output range it produces on images (the data layer converts [0, 1] to [-1, 1] for
+tanh generators, and every sample writer converts back).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from saddlepoint.config import ModelConfig
+from saddlepoint.nets.autoencoder import ConvAutoencoder, MLPAutoencoder
+from saddlepoint.nets.base import Generator, from_unit, to_unit
+from saddlepoint.nets.latent import LatentSpec
 from saddlepoint.nets.mlp import MaxoutDiscriminator, MLPGenerator
+from saddlepoint.nets.spec import NetSpec
+from saddlepoint.nets.spectral import apply_spectral_norm
 from saddlepoint.registry import Registry
 
-# (model config, example shape, data mean or None, output kind) -> generator
-GeneratorBuilder = Callable[[ModelConfig, tuple, "torch.Tensor | None", str], nn.Module]
-# (model config, example shape) -> discriminator
-DiscriminatorBuilder = Callable[[ModelConfig, tuple], nn.Module]
 
-GENERATORS: Registry[GeneratorBuilder] = Registry("generator")
-DISCRIMINATORS: Registry[DiscriminatorBuilder] = Registry("discriminator")
+@dataclass(frozen=True)
+class GeneratorEntry:
+    build: Callable[[ModelConfig, NetSpec], nn.Module]
+    image_output: str = "sigmoid"  # the output kind on image data; points always use "linear"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DiscriminatorEntry:
+    build: Callable[[ModelConfig, NetSpec], nn.Module]
+    kind: str = "classifier"  # "classifier" (one score per example) or "autoencoder" (energy)
+    description: str = ""
+
+
+GENERATORS: Registry[GeneratorEntry] = Registry("generator")
+DISCRIMINATORS: Registry[DiscriminatorEntry] = Registry("discriminator")
+
+
+def latent_spec(m: ModelConfig) -> LatentSpec:
+    """The latent layout the model config asks for: z, plus any InfoGAN codes."""
+    return LatentSpec(m.z_dim, m.z_prior, tuple(m.info_categorical), m.info_continuous)
+
 
 GENERATORS.register(
     "mlp",
-    lambda m, shape, mean, output: MLPGenerator(
-        shape,
-        m.z_dim,
-        m.g_hidden,
-        output,
-        m.g_init,
-        m.z_prior,
-        mean if m.g_output_bias == "marginal" else None,
+    GeneratorEntry(
+        lambda m, spec: MLPGenerator(
+            spec.shape,
+            m.z_dim,
+            m.g_hidden,
+            spec.output,
+            m.g_init,
+            m.z_prior,
+            spec.data_mean if m.g_output_bias == "marginal" else None,
+            latent=latent_spec(m),
+        ),
+        "sigmoid",
+        "the 2014 fully connected ReLU generator",
     ),
 )
 DISCRIMINATORS.register(
     "maxout",
-    lambda m, shape: MaxoutDiscriminator(
-        shape, m.d_hidden, m.d_pieces, m.d_keep_input, m.d_keep_hidden, m.d_init
+    DiscriminatorEntry(
+        lambda m, spec: MaxoutDiscriminator(
+            spec.shape, m.d_hidden, m.d_pieces, m.d_keep_input, m.d_keep_hidden, m.d_init
+        ),
+        "classifier",
+        "the 2014 maxout discriminator with dropout",
     ),
 )
 
 
+DISCRIMINATORS.register(
+    "mlp_autoencoder",
+    DiscriminatorEntry(
+        lambda m, spec: MLPAutoencoder(spec.shape, m.d_hidden, m.d_code, m.d_energy),
+        "autoencoder",
+        "EBGAN/BEGAN fully connected auto-encoder; its score is the reconstruction energy",
+    ),
+)
+DISCRIMINATORS.register(
+    "conv_autoencoder",
+    DiscriminatorEntry(
+        lambda m, spec: ConvAutoencoder(spec.shape, m.d_channels, m.d_code, m.d_energy),
+        "autoencoder",
+        "BEGAN's convolutional auto-encoder (images); its score is the reconstruction energy",
+    ),
+)
+
+
+def generator_output(m: ModelConfig, is_image: bool) -> str:
+    """The output range of the configured generator on this kind of data."""
+    return GENERATORS.get(m.generator).image_output if is_image else "linear"
+
+
 def build_generator(
-    m: ModelConfig, shape: tuple, data_mean: torch.Tensor | None, output: str
+    m: ModelConfig,
+    shape: tuple,
+    data_mean: torch.Tensor | None = None,
+    output: str | None = None,
+    **spec: object,
 ) -> nn.Module:
-    return GENERATORS.get(m.generator)(m, tuple(shape), data_mean, output)
+    """Build the configured generator; `spec` holds NetSpec's num_classes / condition_shape."""
+    entry = GENERATORS.get(m.generator)
+    if output is None:
+        output = entry.image_output if len(shape) == 3 else "linear"
+    return entry.build(m, NetSpec(tuple(shape), output, data_mean=data_mean, **spec))
 
 
-def build_discriminator(m: ModelConfig, shape: tuple) -> nn.Module:
-    return DISCRIMINATORS.get(m.discriminator)(m, tuple(shape))
+def build_discriminator(m: ModelConfig, shape: tuple, **spec: object) -> nn.Module:
+    """Build the configured discriminator (spectral norm applied if model.spectral_norm)."""
+    D = DISCRIMINATORS.get(m.discriminator).build(m, NetSpec(tuple(shape), **spec))
+    return apply_spectral_norm(D) if m.spectral_norm else D
 
 
 __all__ = [
     "DISCRIMINATORS",
     "GENERATORS",
+    "DiscriminatorEntry",
+    "Generator",
+    "GeneratorEntry",
+    "LatentSpec",
     "MLPGenerator",
     "MaxoutDiscriminator",
+    "NetSpec",
     "build_discriminator",
     "build_generator",
+    "from_unit",
+    "generator_output",
+    "latent_spec",
+    "to_unit",
 ]

@@ -16,9 +16,10 @@ import math
 import torch
 from torch import nn
 
+from saddlepoint.nets.base import Generator
 from saddlepoint.nets.dropout import Dropout
+from saddlepoint.nets.latent import LatentSpec
 from saddlepoint.nets.maxout import Maxout
-from saddlepoint.nets.prior import sample_noise
 
 
 def _init_uniform(module: nn.Module, scale: float) -> None:
@@ -31,7 +32,7 @@ def _init_uniform(module: nn.Module, scale: float) -> None:
             nn.init.zeros_(m.bias)
 
 
-class MLPGenerator(nn.Module):
+class MLPGenerator(Generator):
     """G(z): (B, z_dim) -> (B, *shape)."""
 
     def __init__(
@@ -43,10 +44,12 @@ class MLPGenerator(nn.Module):
         init: float = 0.05,  # weights ~ U(-init, init)
         prior: str = "uniform",  # p_z: "uniform" on [-sqrt 3, sqrt 3] or "normal"
         data_mean: torch.Tensor | None = None,  # (*shape) mean of the data: sets the output bias
+        latent: LatentSpec | None = None,  # overrides z_dim and prior (InfoGAN codes)
     ) -> None:
         super().__init__()
-        self.shape, self.z_dim, self.prior, self.output = tuple(shape), z_dim, prior, output
-        widths = (z_dim, *hidden)
+        self.latent = latent if latent is not None else LatentSpec(z_dim, prior)
+        self.shape, self.output = tuple(shape), output
+        widths = (self.latent.dim, *hidden)
         layers: list[nn.Module] = []
         for a, b in zip(widths[:-1], widths[1:]):
             layers += [nn.Linear(a, b), nn.ReLU()]
@@ -66,39 +69,17 @@ class MLPGenerator(nn.Module):
         mean = data_mean.reshape(-1).to(self.out.bias)
         if self.output == "sigmoid":
             mean = torch.logit(mean.clamp(1e-3, 1 - 1e-3))
+        elif self.output == "tanh":
+            mean = torch.atanh(mean.clamp(-1 + 2e-3, 1 - 2e-3))
         self.out.bias.copy_(mean)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.out(self.hidden(z))  # (B, prod(shape))
         if self.output == "sigmoid":
             h = torch.sigmoid(h)
+        elif self.output == "tanh":
+            h = torch.tanh(h)
         return h.view(-1, *self.shape)  # (B, *shape)
-
-    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n draws from this generator's prior p_z, shape (n, z_dim), on the weights' device.
-
-        The noise is drawn on `generator`'s device (so a CPU generator gives the same z for a
-        model on any device) and then moved.
-        """
-        device = self.out.weight.device
-        z = sample_noise(
-            self.prior,
-            n,
-            self.z_dim,
-            generator=generator,
-            device=generator.device if generator is not None else device,
-        )
-        return z.to(device)
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n samples G(z), z ~ p_z, shape (n, *shape); in eval mode, without gradients."""
-        was_training = self.training
-        self.eval()
-        try:
-            return self(self.sample_z(n, generator))
-        finally:
-            self.train(was_training)
 
 
 class MaxoutDiscriminator(nn.Module):
@@ -123,6 +104,6 @@ class MaxoutDiscriminator(nn.Module):
         self.out = nn.Linear(widths[-1], 1)
         _init_uniform(self, init)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         h = self.features(x.reshape(x.shape[0], -1))  # (B, hidden[-1])
         return self.out(h).squeeze(1)  # (B,)

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from saddlepoint.evaluate.neighbours import nearest_neighbours
+from saddlepoint.nets.base import to_unit
 from saddlepoint.report.grid import save_grid
 
 
@@ -26,6 +27,7 @@ def neighbours_figure(
     beside it (the last sample of the row)."""
     g = torch.Generator().manual_seed(seed)
     samples = generator.sample(rows * cols, generator=g).cpu().float()  # (rows*cols, C, H, W)
+    samples = to_unit(samples, getattr(generator, "output", "sigmoid"))  # on the data's [0, 1]
     beside = samples[cols - 1 :: cols]  # (rows, C, H, W): the last sample of each row
     index, _ = nearest_neighbours(beside, train_x)
     tiles = torch.cat(
@@ -57,10 +59,15 @@ def interpolation_figure(
     g = torch.Generator().manual_seed(seed)
     z0, z1 = generator.sample_z(rows, g), generator.sample_z(rows, g)
     z = interpolate_z(z0, z1, steps).flatten(0, 1)  # (rows*steps, Z)
+    y = generator.sample_y(rows, g) if getattr(generator, "num_classes", 0) else None
     was_training = generator.training
     generator.eval()
     try:
-        images = generator(z).cpu().float()
+        if y is None:
+            images = generator(z).cpu().float()
+        else:  # one class per row, held along the line
+            images = generator(z, y.repeat_interleave(steps)).cpu().float()
+        images = to_unit(images, getattr(generator, "output", "sigmoid"))
     finally:
         generator.train(was_training)
     return save_grid(images, path, ncols=steps)

@@ -27,10 +27,19 @@ from tqdm.auto import tqdm
 from saddlepoint.checkpoint import load_training_state, save_snapshot, save_training_state
 from saddlepoint.config import Config, config_from_dict, validate
 from saddlepoint.data import load_dataset
+from saddlepoint.data.dataset import Dataset
 from saddlepoint.errors import SaddlepointError
-from saddlepoint.nets import build_discriminator, build_generator
-from saddlepoint.objectives import OBJECTIVES
+from saddlepoint.nets import (
+    DISCRIMINATORS,
+    build_discriminator,
+    build_generator,
+    from_unit,
+    generator_output,
+    to_unit,
+)
+from saddlepoint.objectives import OBJECTIVES, Objective
 from saddlepoint.objectives.penalties import PENALTIES, batchnorm_in
+from saddlepoint.objectives.terms import build_terms
 from saddlepoint.report import save_samples
 from saddlepoint.train.batches import EpochSampler
 from saddlepoint.train.ema import EMA
@@ -97,6 +106,38 @@ def _penalty(config: Config, D: torch.nn.Module):
     return lambda D, real, fake: fn(D, real, fake, weight)
 
 
+def _conditions(config: Config, data: Dataset) -> tuple[dict, torch.Tensor | None]:
+    """What G and D are conditioned on: ({num_classes} or {condition_shape} or {}, y or None).
+
+    Class labels when model.conditional asks for them; condition images when the dataset
+    carries them (a LAPGAN pyramid level: y is the upsampled coarser image).
+    """
+    m = config.model
+    if data.y is not None and data.y.is_floating_point():  # image conditions
+        return {"condition_shape": tuple(data.y.shape[1:])}, data.y
+    if m.conditional == "none":
+        return {}, None
+    if data.y is None:
+        raise SaddlepointError(
+            f"model.conditional={m.conditional} needs class labels, but {data.name} has none: "
+            "use a labelled dataset (mnist, fashion-mnist, cifar10, a folder with one "
+            "sub-folder per class) or model.conditional=none."
+        )
+    classes = len(data.classes) if data.classes else int(data.y.max()) + 1
+    return {"num_classes": classes}, data.y
+
+
+def _check_discriminator(objective: Objective, name: str) -> None:
+    kind = DISCRIMINATORS.get(name).kind
+    if kind != objective.discriminator:
+        wanted = [n for n, e in DISCRIMINATORS.items() if e.kind == objective.discriminator]
+        raise SaddlepointError(
+            f"objective {objective.name} needs an {objective.discriminator} discriminator, but "
+            f"model.discriminator={name} is a {kind}: set model.discriminator to one of "
+            f"{', '.join(wanted) or '(none registered yet)'}."
+        )
+
+
 def _check_resume_config(saved: Config, wanted: Config | None) -> Config:
     """A resumed run keeps its saved config except for RESUMABLE_KEYS of `wanted`."""
     if wanted is None:
@@ -153,31 +194,38 @@ def train(
                 f"cannot resume {run_dir}: it has no {CHECKPOINT} (pass a run folder that "
                 "saddlepoint train wrote)."
             )
-        state = load_training_state(run_dir / CHECKPOINT)
-        config = _check_resume_config(config_from_dict(json.loads(state["config"])), config)
+        resume_state = load_training_state(run_dir / CHECKPOINT)
+        saved = config_from_dict(json.loads(resume_state["config"]))
+        config = _check_resume_config(saved, config)
     else:
         config = config if config is not None else Config()
         validate(config)
-        state = None
+        resume_state = None
 
     t = config.train
     if t.threads:
         torch.set_num_threads(t.threads)
     device = _device(t.device)
     objective = OBJECTIVES.get(config.objective.name)
+    _check_discriminator(objective, config.model.discriminator)
     data = load_dataset(config.data, "train")
     if len(data) < t.batch_size:
         raise SaddlepointError(
             f"the {data.name} training split has {len(data)} examples, fewer than "
             f"train.batch_size={t.batch_size}: lower the batch size."
         )
-    x = data.x.to(device)  # the whole training split, (N, *shape)
-    output = "sigmoid" if data.is_image else "linear"
+    output = generator_output(config.model, data.is_image)
+    spec, y_data = _conditions(config, data)
+    x = from_unit(data.x, output).to(device)  # the whole training split in G's range, (N, *shape)
+    y_all = None if y_data is None else y_data.to(device)  # (N,) labels or (N, *cshape) images
 
     torch.manual_seed(t.seed)
-    G = build_generator(config.model, data.shape, x.mean(0), output).to(device)
-    D = build_discriminator(config.model, data.shape).to(device)
+    G = build_generator(config.model, data.shape, x.mean(0), output, **spec).to(device)
+    D = build_discriminator(config.model, data.shape, **spec).to(device)
     penalty = _penalty(config, D)
+    terms = build_terms(config, G)
+    state = objective.state(config.objective) if objective.state else None
+    separate = batchnorm_in(D)  # batch-norm D: real and fake minibatches in separate passes
     ema = EMA(G, t.ema_beta) if t.ema_beta > 0 else None
     G_eval = ema.module if ema else G  # what samples, grids and snapshots come from
     opt_g = build_optimizer(G.parameters(), config.optim_g)
@@ -185,29 +233,40 @@ def train(
     sampler = EpochSampler(len(x), t.batch_size, t.seed)
     noise = torch.Generator(device).manual_seed(t.seed + 1)  # z for training
     fixed_z = G.sample_z(t.grid_size, torch.Generator(device).manual_seed(t.seed + 2))
+    fixed_y = None  # grids: classes in turn along each row, or the first condition images
+    if "num_classes" in spec:
+        fixed_y = torch.arange(t.grid_size, device=device) % spec["num_classes"]
+    elif y_all is not None:
+        fixed_y = y_all[torch.arange(t.grid_size, device=device) % len(y_all)]
     it = d_updates = g_updates = 0
     elapsed = 0.0
 
-    if state is not None:
-        G.load_state_dict(state["generator"])
+    if resume_state is not None:
+        G.load_state_dict(resume_state["generator"])
         if ema is not None:
-            ema.module.load_state_dict(state["generator_ema"])
-        D.load_state_dict(state["discriminator"])
-        opt_g.load_state_dict(state["optim_g"])
-        opt_d.load_state_dict(state["optim_d"])
-        sampler = EpochSampler(len(x), t.batch_size, t.seed, **state["sampler"])
-        torch.set_rng_state(state["rng_cpu"])
-        noise.set_state(state["rng_noise"])
-        if device.type == "cuda" and "rng_cuda" in state:
-            torch.cuda.set_rng_state(state["rng_cuda"], device)
-        it, d_updates, g_updates = state["iteration"], state["d_updates"], state["g_updates"]
-        elapsed = state["elapsed"]
+            ema.module.load_state_dict(resume_state["generator_ema"])
+        D.load_state_dict(resume_state["discriminator"])
+        opt_g.load_state_dict(resume_state["optim_g"])
+        opt_d.load_state_dict(resume_state["optim_d"])
+        if state is not None:
+            state.load_state_dict(resume_state["objective_state"])
+        sampler = EpochSampler(len(x), t.batch_size, t.seed, **resume_state["sampler"])
+        torch.set_rng_state(resume_state["rng_cpu"])
+        noise.set_state(resume_state["rng_noise"])
+        if device.type == "cuda" and "rng_cuda" in resume_state:
+            torch.cuda.set_rng_state(resume_state["rng_cuda"], device)
+        it, d_updates, g_updates = (
+            resume_state["iteration"],
+            resume_state["d_updates"],
+            resume_state["g_updates"],
+        )
+        elapsed = resume_state["elapsed"]
         _truncate_log(run_dir / LOG, it)
     else:
         run_dir = new_run_dir(out, config)
     (run_dir / CONFIG).write_text(config.to_json())
     config_json = config.to_json()
-    shape_info = {"shape": list(data.shape), "output": output}
+    shape_info = {"shape": list(data.shape), "output": output, **_jsonable(spec)}
 
     def seconds() -> float:
         """Training time so far, across resumes."""
@@ -222,6 +281,7 @@ def train(
                 "discriminator": D.state_dict(),
                 "optim_g": opt_g.state_dict(),
                 "optim_d": opt_d.state_dict(),
+                **({"objective_state": state.state_dict()} if state is not None else {}),
                 "sampler": sampler.state_dict(),
                 "rng_cpu": torch.get_rng_state(),
                 "rng_noise": noise.get_state(),
@@ -238,13 +298,26 @@ def train(
     def save_grid_now() -> Path:
         with torch.no_grad():
             G_eval.eval()
-            samples = G_eval(fixed_z)
+            samples = G_eval(fixed_z) if fixed_y is None else G_eval(fixed_z, fixed_y)
             G.train()  # the EMA copy stays in eval mode; the trained G returns to training
-        return save_samples(samples, run_dir / "samples" / f"iter-{it:07d}.png")
+        if data.is_image and fixed_y is not None and "num_classes" not in spec:
+            samples = samples + fixed_y  # LAPGAN level: band-pass + its coarse image
+        return save_samples(
+            to_unit(samples, output), run_dir / "samples" / f"iter-{it:07d}.png", **grid_options
+        )
 
+    def diverged(what: str) -> SaddlepointError:
+        return SaddlepointError(
+            f"training diverged at iteration {it} ({what} is not finite): lower the learning "
+            "rates (optim_d.lr, optim_g.lr) and resume from the last checkpoint (kept as it "
+            "was) or start again."
+        )
+
+    # a class-conditional grid shows the classes in turn along each row
+    grid_options = {"ncols": spec["num_classes"]} if "num_classes" in spec and data.is_image else {}
     autocast = _autocast(config, device)
     m, k = t.batch_size, t.k
-    stats = _Accumulator(device)
+    stats = _Accumulator()
     bar = tqdm(
         total=t.iterations,
         initial=it,
@@ -263,11 +336,13 @@ def train(
             while it < t.iterations:
                 # ---- k steps on the discriminator (Algorithm 1, inner loop)
                 for j in range(k):
-                    real = x[sampler.next()]  # (m, *shape) minibatch of data
-                    z = G.sample_z(m, noise)  # (m, z_dim) minibatch of noise
+                    batch = sampler.next()
+                    real = x[batch]  # (m, *shape) minibatch of data
+                    y = None if y_all is None else y_all[batch]  # its labels or conditions
+                    z = G.sample_z(m, noise)  # (m, z_dim) minibatch of noise (and codes)
                     keep_graph = t.reuse_fakes and j == k - 1  # the G step reuses this G(z)
                     with torch.set_grad_enabled(keep_graph), autocast:
-                        fake = G(z)
+                        fake = G(z) if y is None else G(z, y)  # fakes share the batch's y
                     apply_schedule(opt_d, config.optim_d, d_updates, sampler.epochs_done)
                     d = d_step(
                         D,
@@ -276,30 +351,50 @@ def train(
                         real=real,
                         fake=fake.detach(),
                         autocast=autocast,
+                        y_real=y,
+                        y_fake=y,
+                        z=z,
+                        terms=terms,
+                        d_kwargs=state.d_kwargs() if state is not None else None,
+                        separate=separate,
                         clip_weights=config.objective.clip_weights,
                         penalty=penalty
                         if d_updates % config.objective.penalty_every == 0
                         else None,
                     )
+                    objective_logs = state.update(d.real_scores, d.fake_scores) if state else {}
                     d_updates += 1
                 # ---- one step on the generator
                 if not t.reuse_fakes:
+                    z = G.sample_z(m, noise)
                     with autocast:
-                        fake = G(G.sample_z(m, noise))
+                        fake = G(z) if y is None else G(z, y)
                 apply_schedule(opt_g, config.optim_g, g_updates, sampler.epochs_done)
-                g_loss = g_step(D, opt_g, objective, fake=fake, autocast=autocast)
+                g = g_step(
+                    D,
+                    opt_g,
+                    objective,
+                    fake=fake,
+                    autocast=autocast,
+                    y_fake=y,
+                    z=z,
+                    terms=terms,
+                    g_kwargs=state.g_kwargs() if state is not None else None,
+                )
                 if ema is not None:
                     ema.update(G)
                 g_updates += 1
                 it += 1
                 bar.update(1)
 
-                stats.add(d, g_loss)
+                stats.add(_step_scalars(objective, d, g, objective_logs))
                 if it % t.log_every == 0 or it == t.iterations:
                     record = stats.flush()  # the one host sync per log line
                     now = time.monotonic()  # after it, so queued GPU work is counted
                     rate = (it - last_log_it) * m / max(now - last_log_time, 1e-9)
                     record.update(
+                        grad_norm_d=_grad_norm(D),  # of the last D step's gradients
+                        grad_norm_g=_grad_norm(G),  # of the last G step's gradients
                         iteration=it,
                         images_seen=d_updates * m,
                         epoch=round(sampler.epochs_done, 4),
@@ -312,17 +407,12 @@ def train(
                     bar.set_postfix(
                         d=f"{record['d_loss']:.3f}",
                         g=f"{record['g_loss']:.3f}",
-                        Dx=f"{record['d_real']:.2f}",
-                        DGz=f"{record['d_fake']:.2f}",
                         img_s=f"{rate:.0f}",
                     )
                     last_log_time, last_log_it = now, it
-                    if not math.isfinite(record["d_loss"] + record["g_loss"]):
-                        raise SaddlepointError(
-                            f"training diverged at iteration {it} (a loss is not finite): "
-                            "lower the learning rates (optim_d.lr, optim_g.lr) and resume from "
-                            "the last checkpoint or start again."
-                        )
+                    bad = [key for key, v in record.items() if not math.isfinite(v)]
+                    if bad:
+                        raise diverged(bad[0])
                 if t.sample_every and it % t.sample_every == 0:
                     save_grid_now()
                 if t.snapshot_every and it % t.snapshot_every == 0:
@@ -334,6 +424,8 @@ def train(
                         **shape_info,
                     )
                 if t.checkpoint_every and it % t.checkpoint_every == 0:
+                    if not stats.finite() or not _finite(G, D):
+                        raise diverged("a loss or a weight")
                     save_checkpoint()
                 if t.max_minutes and seconds() > 60 * t.max_minutes:
                     break
@@ -341,6 +433,8 @@ def train(
         interrupted = True
     finally:
         bar.close()
+    if not stats.finite() or not _finite(G, D):  # never overwrite a good checkpoint with NaNs
+        raise diverged("a loss or a weight")
     save_checkpoint()
     grid = save_grid_now()
     if interrupted:
@@ -352,32 +446,72 @@ def train(
     return Run(run_dir, config, G_eval, it, last_grid=grid, interrupted=interrupted)
 
 
+def _jsonable(spec: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in spec.items()}
+
+
+def _grad_norm(module: torch.nn.Module) -> float:
+    """L2 norm of all of module's gradients (0 when none)."""
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return 0.0
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))).item()
+
+
+def _finite(*modules: torch.nn.Module) -> bool:
+    """Every parameter of every module finite (one host sync)."""
+    params = [p for module in modules for p in module.parameters()]
+    return bool(torch.isfinite(torch.stack(torch._foreach_norm(params))).all())
+
+
+def _step_scalars(objective: Objective, d, g, objective_logs: dict) -> dict[str, torch.Tensor]:
+    """This iteration's scalars, as 0-d tensors on the device (no host sync)."""
+    values = {
+        "d_loss": d.loss,
+        "g_loss": g.loss,
+        "real_score": d.real_scores.mean(),  # mean D(x): logit, critic value or energy
+        "fake_score": d.fake_scores.mean(),  # mean D(G(z)) on the same scale
+    }
+    if objective.scores == "logit":  # probabilities and accuracy mean something only here
+        values["d_real"] = torch.sigmoid(d.real_scores).mean()  # mean D(x), a probability
+        values["d_fake"] = torch.sigmoid(d.fake_scores).mean()  # mean D(G(z))
+        values["d_acc_real"] = (d.real_scores > 0).float().mean()
+        values["d_acc_fake"] = (d.fake_scores < 0).float().mean()
+    for name, value in d.terms.items():
+        values[f"term_{name}_d"] = value
+    for name, value in g.terms.items():
+        values[f"term_{name}_g"] = value
+    values.update(objective_logs)
+    return values
+
+
 class _Accumulator:
     """Sums per-iteration scalars on the device; one host sync per log line, not per step."""
 
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
+    def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
-        self.sums = torch.zeros(4, device=self.device)  # d_loss, g_loss, D(x), D(G(z))
+        self.sums: dict[str, torch.Tensor] = {}
         self.n = 0
 
-    def add(self, d, g_loss: torch.Tensor) -> None:
-        self.sums += torch.stack(
-            [
-                d.loss,
-                g_loss,
-                torch.sigmoid(d.real_logits).mean(),
-                torch.sigmoid(d.fake_logits).mean(),
-            ]
-        ).float()
+    def add(self, values: dict[str, torch.Tensor]) -> None:
+        for key, value in values.items():
+            value = value.detach().float()
+            self.sums[key] = self.sums[key] + value if key in self.sums else value
         self.n += 1
 
+    def finite(self) -> bool:
+        """No NaN or infinity among the scalars since the last log line (one host sync)."""
+        if not self.sums:
+            return True
+        return bool(torch.isfinite(torch.stack(list(self.sums.values()))).all())
+
     def flush(self) -> dict[str, float]:
-        values = (self.sums / max(self.n, 1)).tolist()
+        keys = list(self.sums)
+        values = (torch.stack([self.sums[k] for k in keys]) / max(self.n, 1)).tolist()
         self.reset()
-        return dict(zip(("d_loss", "g_loss", "d_real", "d_fake"), values))
+        return dict(zip(keys, values))
 
 
 def _append_log(path: Path, record: dict) -> None:

@@ -23,7 +23,7 @@ from torch import nn
 from saddlepoint.checkpoint import load_snapshot
 from saddlepoint.config import Config, config_from_dict
 from saddlepoint.errors import SaddlepointError
-from saddlepoint.nets import build_generator
+from saddlepoint.nets import build_generator, to_unit
 
 CHECKPOINT = "checkpoint.pt"
 SNAPSHOT = "generator.safetensors"
@@ -61,9 +61,11 @@ class Run:
     interrupted: bool = False  # training stopped on Ctrl-C or SIGTERM (checkpoint saved)
 
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
-        """n samples G(z), shape (n, *shape); images in [0, 1]."""
+        """n samples G(z), shape (n, *shape); images on the data's [0, 1] scale.
+
+        Class-conditional generators draw uniform labels."""
         g = None if seed is None else torch.Generator().manual_seed(seed)
-        return self.generator.sample(n, generator=g)
+        return to_unit(self.generator.sample(n, generator=g), self.generator.output)
 
 
 def resolve_run_path(run: str | os.PathLike) -> Path:
@@ -86,7 +88,12 @@ def load(run: str | os.PathLike, device: str | torch.device = "cpu") -> Run:
         )
     tensors, meta = load_snapshot(file)
     config = config_from_dict(meta["config"])
-    generator = build_generator(config.model, tuple(meta["shape"]), None, meta["output"])
+    spec = {}
+    if meta.get("num_classes"):
+        spec["num_classes"] = meta["num_classes"]
+    if meta.get("condition_shape"):
+        spec["condition_shape"] = tuple(meta["condition_shape"])
+    generator = build_generator(config.model, tuple(meta["shape"]), None, meta["output"], **spec)
     try:
         generator.load_state_dict(tensors)
     except RuntimeError as e:

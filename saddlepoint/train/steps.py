@@ -1,26 +1,53 @@
 """One discriminator update and one generator update: the two halves of Algorithm 1.
 
-Both take precomputed tensors, so the loop decides where real data and G(z) come from.
+Both take precomputed tensors, so the loop decides where real data, conditions and G(z) come
+from. Extra loss terms (AC-GAN, InfoGAN, EBGAN's pulling-away term) read the discriminator's
+`heads`; stateful objectives (BEGAN's k_t) pass their current values in `d_kwargs`/`g_kwargs`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
 
 from saddlepoint.objectives import Objective
+from saddlepoint.objectives.terms import Term, TermBatch
 from saddlepoint.objectives.wasserstein import clip_weights_
+
+Heads = dict[str, torch.Tensor]
 
 
 @dataclass
 class DStats:
-    loss: torch.Tensor  # scalar, detached
-    real_logits: torch.Tensor  # (m,), detached
-    fake_logits: torch.Tensor  # (m,), detached
+    loss: torch.Tensor  # scalar, detached: D's whole loss (objective + terms + penalty)
+    real_scores: torch.Tensor  # (m,) detached D(x): logits, critic values or energies
+    fake_scores: torch.Tensor  # (m,) detached D(G(z))
+    terms: dict[str, torch.Tensor] = field(default_factory=dict)  # detached term values
+
+
+@dataclass
+class GStats:
+    loss: torch.Tensor  # scalar, detached: G's whole loss
+    terms: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def _cat(a: torch.Tensor | None, b: torch.Tensor | None) -> torch.Tensor | None:
+    return None if a is None else torch.cat([a, b])
+
+
+def discriminate(
+    D: nn.Module, x: torch.Tensor, y: torch.Tensor | None, heads: bool
+) -> tuple[torch.Tensor, Heads | None]:
+    """D's (B,) scores for x given y, and its heads dict when asked for."""
+    if heads:
+        out = D.heads(x) if y is None else D.heads(x, y)
+        return out["logits"], out
+    return (D(x) if y is None else D(x, y)), None
 
 
 def d_step(
@@ -31,23 +58,50 @@ def d_step(
     real: torch.Tensor,  # (m, *shape) minibatch of data
     fake: torch.Tensor,  # (m, *shape) G(z), detached from G's graph
     autocast: AbstractContextManager,
+    y_real: torch.Tensor | None = None,  # (m,) labels or (m, *shape) condition images
+    y_fake: torch.Tensor | None = None,  # the conditions the fakes were generated with
+    z: torch.Tensor | None = None,  # (m, z_dim) the fakes' latent vectors (InfoGAN codes)
+    terms: Sequence[Term] = (),
+    d_kwargs: dict[str, Any] | None = None,  # objective state, e.g. BEGAN's k
+    separate: bool = False,  # real and fake in two passes (needed for batch-norm D)
     clip_weights: float | None = None,  # WGAN: clamp D's parameters to [-c, c] after the step
-    penalty: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    penalty: Callable[[Callable, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> DStats:
     """Ascend V in theta_d: one step on the discriminator's loss."""
+    heads = any(t.d_loss is not None for t in terms)
     with autocast:
-        logits = D(torch.cat([real, fake]))  # (2m,) one pass: the nets here keep no batch stats
-        real_logits, fake_logits = logits.float().chunk(2)
-        loss = objective.discriminator_loss(real_logits=real_logits, fake_logits=fake_logits)
+        if separate:  # batch statistics of real and fake minibatches kept apart
+            real_s, real_h = discriminate(D, real, y_real, heads)
+            fake_s, fake_h = discriminate(D, fake, y_fake, heads)
+        else:  # one pass over both: faster, right when D treats examples independently
+            s, h = discriminate(D, torch.cat([real, fake]), _cat(y_real, y_fake), heads)
+            real_s, fake_s = s.chunk(2)
+            real_h = fake_h = None
+            if h is not None:
+                real_h = {k: v.chunk(2)[0] for k, v in h.items()}
+                fake_h = {k: v.chunk(2)[1] for k, v in h.items()}
+        real_s, fake_s = real_s.float(), fake_s.float()
+        loss = objective.discriminator_loss(
+            real_logits=real_s, fake_logits=fake_s, **(d_kwargs or {})
+        )
+        values = {}
+        batch = TermBatch(fake=fake_h, real=real_h, y_real=y_real, y_fake=y_fake, z=z)
+        for term in terms:
+            if term.d_loss is not None:
+                value = term.d_loss(batch).float()
+                values[term.name] = value.detach()
+                loss = loss + value
     if penalty is not None:  # its double backward runs in float32 even under autocast
         with torch.autocast(real.device.type, enabled=False):
-            loss = loss + penalty(D, real.float(), fake.float())
+            # the penalty differentiates D(x | y) in x; fakes share the real minibatch's y
+            critic = D if y_real is None else (lambda x: D(x, y_real))
+            loss = loss + penalty(critic, real.float(), fake.float())
     opt_d.zero_grad(set_to_none=True)
     loss.backward()
     opt_d.step()
     if clip_weights is not None:
         clip_weights_(D, clip_weights)
-    return DStats(loss.detach(), real_logits.detach(), fake_logits.detach())
+    return DStats(loss.detach(), real_s.detach(), fake_s.detach(), values)
 
 
 def g_step(
@@ -57,16 +111,28 @@ def g_step(
     *,
     fake: torch.Tensor,  # (m, *shape) G(z) with its graph
     autocast: AbstractContextManager,
-) -> torch.Tensor:
+    y_fake: torch.Tensor | None = None,
+    z: torch.Tensor | None = None,
+    terms: Sequence[Term] = (),
+    g_kwargs: dict[str, Any] | None = None,
+) -> GStats:
     """Descend the generator's cost in theta_g; D's weights get no gradient (they are frozen)."""
+    heads = any(t.g_loss is not None for t in terms)
     D.requires_grad_(False)  # skip D's weight gradients: only dL/dx flows back into G
     try:
         with autocast:
-            fake_logits = D(fake).float()  # (m,)
-            loss = objective.generator_loss(fake_logits=fake_logits)
+            fake_s, fake_h = discriminate(D, fake, y_fake, heads)
+            loss = objective.generator_loss(fake_logits=fake_s.float(), **(g_kwargs or {}))
+            values = {}
+            batch = TermBatch(fake=fake_h, y_fake=y_fake, z=z)
+            for term in terms:
+                if term.g_loss is not None:
+                    value = term.g_loss(batch).float()
+                    values[term.name] = value.detach()
+                    loss = loss + value
         opt_g.zero_grad(set_to_none=True)
         loss.backward()
         opt_g.step()
     finally:
         D.requires_grad_(True)
-    return loss.detach()
+    return GStats(loss.detach(), values)

@@ -97,7 +97,7 @@ def test_wgan_gp_is_accepted_and_bad_names_refused(tmp_path):
 
 
 def test_batch_norm_critic_with_a_penalty_is_refused(tmp_path, monkeypatch):
-    def bn_critic(model, shape):
+    def bn_critic(model, shape, **spec):
         return torch.nn.Sequential(
             torch.nn.Flatten(),
             torch.nn.Linear(784, 8),

@@ -1,0 +1,133 @@
+"""Scalar logs of a run: JSON lines (the record of truth) mirrored as TensorBoard events.
+
+run_dir/
+    log.jsonl          one JSON object of scalars per logged iteration (plots and reports read it)
+    warnings.jsonl     one JSON object per health warning: {"code", "iteration", "message"}
+    tensorboard/       event files of the same scalars: `tensorboard --logdir runs/`
+
+Progress is counted in iterations (TensorBoard's global_step), as in stylegan2's
+`training_stats` and `metric-*.jsonl`. A resumed run first drops the lines past its checkpoint
+(`truncate_logs`) and opens TensorBoard with purge_step = checkpoint iteration + 1, which hides
+the events a crashed session wrote past that point.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from pathlib import Path
+
+from saddlepoint.train.diagnostics import HealthWarning
+
+LOG = "log.jsonl"  # the same name as saddlepoint.train.run.LOG
+WARNINGS = "warnings.jsonl"
+TENSORBOARD = "tensorboard"
+
+_warned_no_tensorboard = False  # the fallback warning is given once per process
+
+
+def _summary_writer_class():
+    """torch's SummaryWriter, or None when the tensorboard package cannot be imported."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter
+
+
+def _append_json(path: Path, obj: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(obj) + "\n")
+
+
+class ScalarWriter:
+    """Appends records to log.jsonl and warnings to warnings.jsonl, mirrored to TensorBoard.
+
+    with ScalarWriter(run_dir, purge_step=None if fresh else checkpoint_iteration + 1) as log:
+        log.write({"iteration": 100, "d_loss": 1.3, ...})
+        log.warn(health_warning)
+    """
+
+    def __init__(
+        self,
+        run_dir: str | os.PathLike,
+        *,
+        tensorboard: bool = True,  # also write event files under run_dir/tensorboard/
+        purge_step: int | None = None,  # on resume: hide older events with step >= this
+    ) -> None:
+        global _warned_no_tensorboard
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.tb = None
+        if tensorboard:
+            writer_class = _summary_writer_class()
+            if writer_class is None:
+                if not _warned_no_tensorboard:
+                    warnings.warn(
+                        "the tensorboard package is not installed, so scalars go to log.jsonl "
+                        "only: pip install tensorboard for event files.",
+                        stacklevel=2,
+                    )
+                    _warned_no_tensorboard = True
+            else:
+                self.tb = writer_class(
+                    log_dir=str(self.run_dir / TENSORBOARD), purge_step=purge_step
+                )
+
+    def write(self, record: dict) -> None:
+        """One JSON line; each number (not bool) a TensorBoard scalar at record["iteration"]."""
+        _append_json(self.run_dir / LOG, record)
+        if self.tb is None:
+            return
+        step = int(record["iteration"])
+        for key, value in record.items():
+            if (
+                key != "iteration"
+                and isinstance(value, (int, float))
+                and not isinstance(value, bool)
+            ):
+                self.tb.add_scalar(key, value, global_step=step)
+        self.tb.flush()  # once per log line: `tensorboard` shows it now, a crash loses nothing
+
+    def warn(self, warning: HealthWarning) -> None:
+        """One JSON line in warnings.jsonl; TensorBoard text under warnings/<code>."""
+        _append_json(self.run_dir / WARNINGS, warning.to_dict())
+        if self.tb is not None:
+            self.tb.add_text(f"warnings/{warning.code}", warning.message, warning.iteration)
+            self.tb.flush()
+
+    def close(self) -> None:
+        if self.tb is not None:
+            self.tb.close()
+            self.tb = None
+
+    def __enter__(self) -> ScalarWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def truncate_logs(run_dir: str | os.PathLike, iteration: int) -> None:
+    """Drop the JSON lines of log.jsonl and warnings.jsonl written after `iteration` (the
+    checkpoint a run resumes from: those iterations will be run again). A line that does not
+    parse, as a crash mid-write leaves at the end, is dropped too."""
+    for name in (LOG, WARNINGS):
+        path = Path(run_dir) / name
+        if not path.is_file():
+            continue
+        keep = []
+        with open(path) as f:
+            for line in f:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                it = record.get("iteration") if isinstance(record, dict) else None
+                if isinstance(it, (int, float)) and not math.isnan(it) and it <= iteration:
+                    keep.append(line if line.endswith("\n") else line + "\n")
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(keep))
+        os.replace(tmp, path)
