@@ -94,8 +94,8 @@ class TrainConfig:
     max_minutes: float | None = None  # also stop after this much wall-clock time
     reuse_fakes: bool = True  # G step reuses the last D step's G(z) (one G forward fewer)
     seed: int = 0  # seeds data order, noise, dropout and initialisation
-    precision: str = "float32"  # "float32" or "bfloat16" (autocast)
-    device: str = "cpu"  # "cpu" or "cuda"
+    precision: str = "auto"  # "auto" (bfloat16 on CUDA, else float32), float32, bfloat16, float16
+    device: str = "cpu"  # "cpu", "cuda", "mps" or "auto" (CUDA, then MPS, then CPU)
     threads: int | None = None  # torch CPU threads; None = PyTorch's default
     ema_beta: float = 0.0  # EMA of G's weights for sampling/eval, e.g. 0.999; 0 = off
     log_every: int = 100  # iterations between JSON-lines scalars
@@ -256,10 +256,13 @@ def validate(config: Config) -> None:
         f"train.max_minutes must be positive, got {t.max_minutes}.",
     )
     need(
-        t.precision in ("float32", "bfloat16"),
-        f"train.precision must be float32 or bfloat16, got {t.precision!r}.",
+        t.precision in ("auto", "float32", "bfloat16", "float16"),
+        f"train.precision must be auto, float32, bfloat16 or float16, got {t.precision!r}.",
     )
-    need(t.device in ("cpu", "cuda"), f"train.device must be cpu or cuda, got {t.device!r}.")
+    need(
+        t.device in ("auto", "cpu", "cuda", "mps"),
+        f"train.device must be auto, cpu, cuda or mps, got {t.device!r}.",
+    )
     for name in ("log_every", "sample_every", "checkpoint_every", "snapshot_every"):
         need(getattr(t, name) >= 0, f"train.{name} must be >= 0, got {getattr(t, name)}.")
     need(t.log_every >= 1, f"train.log_every must be >= 1, got {t.log_every}.")
@@ -282,6 +285,19 @@ def validate(config: Config) -> None:
         value = getattr(m, name)
         need(0 < value <= 1, f"model.{name} is a keep probability in (0, 1], got {value}.")
     need(m.g_init >= 0 and m.d_init >= 0, "model.g_init and model.d_init must be >= 0.")
+    need(m.g_channels >= 1, f"model.g_channels must be >= 1, got {m.g_channels}.")
+    need(m.d_channels >= 1, f"model.d_channels must be >= 1, got {m.d_channels}.")
+    need(
+        m.conditional in ("none", "concat", "projection", "acgan"),
+        f"model.conditional must be none, concat, projection or acgan, got {m.conditional!r}.",
+    )
+    need(m.aux_weight >= 0, f"model.aux_weight must be >= 0, got {m.aux_weight}.")
+    need(
+        all(k >= 2 for k in m.info_categorical),
+        f"model.info_categorical sizes must be >= 2 values each, got {m.info_categorical}.",
+    )
+    need(m.info_continuous >= 0, f"model.info_continuous must be >= 0, got {m.info_continuous}.")
+    need(m.info_weight >= 0, f"model.info_weight must be >= 0, got {m.info_weight}.")
     for side in ("optim_d", "optim_g"):
         o: OptimConfig = getattr(config, side)
         need(o.name in ("sgd", "adam"), f"{side}.name must be sgd or adam, got {o.name!r}.")

@@ -38,6 +38,8 @@ LABELS = {
     "g_loss": "G loss",
     "d_real": "D(x)",
     "d_fake": "D(G(z))",
+    "real_score": "score of x",
+    "fake_score": "score of G(z)",
     "d_acc_real": "accuracy on real",
     "d_acc_fake": "accuracy on fake",
     "grad_norm_d": "||grad D||",
@@ -64,6 +66,7 @@ class Panel:
 
 PANELS = (
     Panel("Losses", ("d_loss", "g_loss"), "loss each player descends"),
+    Panel("Discriminator scores", ("real_score", "fake_score"), "mean logit / critic value"),
     Panel(
         "Discriminator outputs",
         ("d_real", "d_fake"),
@@ -189,6 +192,8 @@ def _plot(
         )
     if panel.log and values and min(values) > 0 and max(values) > 10 * min(values):
         ax.set_yscale("log")
+    else:
+        ax.ticklabel_format(axis="y", useOffset=False)  # 0.09999 rather than 1e-6 + 9.999e-2
     if panel.ylim:
         ax.set_ylim(*panel.ylim)
     ax.set_xlabel("iteration")

@@ -18,7 +18,6 @@ import os
 import signal
 import threading
 import time
-import warnings
 from pathlib import Path
 
 import torch
@@ -41,10 +40,15 @@ from saddlepoint.objectives import OBJECTIVES, Objective
 from saddlepoint.objectives.penalties import PENALTIES, batchnorm_in
 from saddlepoint.objectives.terms import build_terms
 from saddlepoint.report import save_samples
+from saddlepoint.train import distributed
 from saddlepoint.train.batches import EpochSampler
+from saddlepoint.train.device import autocast as autocast_for
+from saddlepoint.train.device import grad_scaler, resolve_device, resolve_precision
+from saddlepoint.train.diagnostics import HealthMonitor, diversity, grad_norm
 from saddlepoint.train.ema import EMA
 from saddlepoint.train.optim import apply_schedule, build_optimizer
-from saddlepoint.train.run import CHECKPOINT, CONFIG, LOG, SNAPSHOT, Run, new_run_dir
+from saddlepoint.train.run import CHECKPOINT, CONFIG, SNAPSHOT, Run, new_run_dir
+from saddlepoint.train.scalars import ScalarWriter, truncate_logs
 from saddlepoint.train.steps import d_step, g_step
 
 # Settings a resumed run may change: how long and how often, not what is trained.
@@ -57,38 +61,6 @@ RESUMABLE_KEYS = (
     "snapshot_every",
     "threads",
 )
-
-
-def _device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SaddlepointError(
-            "train.device=cuda but PyTorch sees no CUDA GPU here: use train.device=cpu."
-        )
-    return torch.device(name)
-
-
-def _autocast(config: Config, device: torch.device) -> contextlib.AbstractContextManager:
-    if config.train.precision == "bfloat16":
-        if device.type == "cpu" and not cpu_has_native_bfloat16():
-            warnings.warn(
-                "this CPU has no native bfloat16 arithmetic (no avx512_bf16 or amx_bf16), so "
-                "bfloat16 autocast runs far slower than float32 here (0.05x measured on an AVX2 "
-                "CPU, benchmarks/results/throughput-cpu.md): consider train.precision=float32.",
-                stacklevel=3,
-            )
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def cpu_has_native_bfloat16() -> bool:
-    """True when the CPU advertises bfloat16 instructions (Linux /proc/cpuinfo flags), or
-    when that cannot be read (then no warning is given)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return True
-    return any(flag in flags for flag in ("avx512_bf16", "amx_bf16", "bf16"))
 
 
 def _penalty(config: Config, D: torch.nn.Module):
@@ -205,7 +177,10 @@ def train(
     t = config.train
     if t.threads:
         torch.set_num_threads(t.threads)
-    device = _device(t.device)
+    on_gpu = t.device in ("cuda", "auto") and torch.cuda.is_available()
+    ctx = distributed.setup("cuda" if on_gpu else "cpu")  # one process unless under torchrun
+    device = resolve_device(t.device, ctx.local_rank)
+    precision = resolve_precision(t.precision, device)
     objective = OBJECTIVES.get(config.objective.name)
     _check_discriminator(objective, config.model.discriminator)
     data = load_dataset(config.data, "train")
@@ -222,6 +197,10 @@ def train(
     torch.manual_seed(t.seed)
     G = build_generator(config.model, data.shape, x.mean(0), output, **spec).to(device)
     D = build_discriminator(config.model, data.shape, **spec).to(device)
+    if ctx.enabled:  # same initial weights everywhere; own dropout masks per rank
+        torch.manual_seed(t.seed + 1_000_003 * ctx.rank)
+    G_train = distributed.wrap_generator(ctx, G, device)  # what the loop calls; saves use G
+    D_train = distributed.wrap_discriminator(ctx, D, device)
     penalty = _penalty(config, D)
     terms = build_terms(config, G)
     state = objective.state(config.objective) if objective.state else None
@@ -230,7 +209,13 @@ def train(
     G_eval = ema.module if ema else G  # what samples, grids and snapshots come from
     opt_g = build_optimizer(G.parameters(), config.optim_g)
     opt_d = build_optimizer(D.parameters(), config.optim_d)
-    sampler = EpochSampler(len(x), t.batch_size, t.seed)
+    global_m = t.batch_size * ctx.world_size  # every rank draws the global batch, keeps its slice
+    if len(x) < global_m:
+        raise SaddlepointError(
+            f"{ctx.world_size} processes x train.batch_size={t.batch_size} exceeds the "
+            f"{len(x)} training examples: lower the batch size."
+        )
+    sampler = EpochSampler(len(x), global_m, t.seed)
     noise = torch.Generator(device).manual_seed(t.seed + 1)  # z for training
     fixed_z = G.sample_z(t.grid_size, torch.Generator(device).manual_seed(t.seed + 2))
     fixed_y = None  # grids: classes in turn along each row, or the first condition images
@@ -240,6 +225,11 @@ def train(
         fixed_y = y_all[torch.arange(t.grid_size, device=device) % len(y_all)]
     it = d_updates = g_updates = 0
     elapsed = 0.0
+    monitor = HealthMonitor()  # plain-words warnings: D overpowering G, mode collapse
+    # diversity of real data: the yardstick for the generator's (mean pairwise distance)
+    real_diversity = diversity(
+        x[torch.randperm(len(x), generator=torch.Generator().manual_seed(t.seed))[:256]]
+    )
 
     if resume_state is not None:
         G.load_state_dict(resume_state["generator"])
@@ -250,21 +240,36 @@ def train(
         opt_d.load_state_dict(resume_state["optim_d"])
         if state is not None:
             state.load_state_dict(resume_state["objective_state"])
-        sampler = EpochSampler(len(x), t.batch_size, t.seed, **resume_state["sampler"])
-        torch.set_rng_state(resume_state["rng_cpu"])
-        noise.set_state(resume_state["rng_noise"])
-        if device.type == "cuda" and "rng_cuda" in resume_state:
-            torch.cuda.set_rng_state(resume_state["rng_cuda"], device)
+        sampler = EpochSampler(len(x), global_m, t.seed, **resume_state["sampler"])
+        saved_world = resume_state.get("world_size", 1)
+        if saved_world != ctx.world_size:
+            raise SaddlepointError(
+                f"{run_dir} was trained by {saved_world} process(es); resume it with the same "
+                f"number (torchrun --nproc_per_node={saved_world}), not {ctx.world_size}."
+            )
+        rng = resume_state["rng_ranks"][ctx.rank] if ctx.enabled else resume_state
+        torch.set_rng_state(rng["rng_cpu"])
+        noise.set_state(rng["rng_noise"])
+        if device.type == "cuda" and "rng_cuda" in rng:
+            torch.cuda.set_rng_state(rng["rng_cuda"], device)
         it, d_updates, g_updates = (
             resume_state["iteration"],
             resume_state["d_updates"],
             resume_state["g_updates"],
         )
         elapsed = resume_state["elapsed"]
-        _truncate_log(run_dir / LOG, it)
+        monitor.load_state_dict(resume_state.get("health", {}))
+        if ctx.is_main:
+            truncate_logs(run_dir, it)
     else:
-        run_dir = new_run_dir(out, config)
-    (run_dir / CONFIG).write_text(config.to_json())
+        run_dir = Path(ctx.broadcast(str(new_run_dir(out, config)) if ctx.is_main else None))
+    if ctx.is_main:
+        (run_dir / CONFIG).write_text(config.to_json())
+    scalars = (  # log.jsonl, warnings.jsonl and TensorBoard event files, on rank 0
+        ScalarWriter(run_dir, purge_step=it + 1 if resume_state is not None else None)
+        if ctx.is_main
+        else None
+    )
     config_json = config.to_json()
     shape_info = {"shape": list(data.shape), "output": output, **_jsonable(spec)}
 
@@ -272,7 +277,18 @@ def train(
         """Training time so far, across resumes."""
         return elapsed + time.monotonic() - started
 
+    def rng_states() -> dict:
+        return {
+            "rng_cpu": torch.get_rng_state(),
+            "rng_noise": noise.get_state(),
+            **({"rng_cuda": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}),
+        }
+
     def save_checkpoint() -> None:
+        """Rank 0 writes the whole state (a collective call: every rank must make it)."""
+        ranks = ctx.gather(rng_states()) if ctx.enabled else None
+        if not ctx.is_main:
+            return
         save_training_state(
             run_dir / CHECKPOINT,
             {
@@ -283,23 +299,28 @@ def train(
                 "optim_d": opt_d.state_dict(),
                 **({"objective_state": state.state_dict()} if state is not None else {}),
                 "sampler": sampler.state_dict(),
-                "rng_cpu": torch.get_rng_state(),
-                "rng_noise": noise.get_state(),
-                **({"rng_cuda": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}),
+                **rng_states(),
+                **({"rng_ranks": ranks, "world_size": ctx.world_size} if ranks else {}),
                 "iteration": it,
                 "d_updates": d_updates,
                 "g_updates": g_updates,
                 "elapsed": seconds(),
+                "health": monitor.state_dict(),
                 "config": config_json,
             },
         )
         save_snapshot(run_dir / SNAPSHOT, G_eval, config_json, iteration=it, **shape_info)
 
-    def save_grid_now() -> Path:
+    def fixed_samples() -> torch.Tensor:
+        """G_eval's samples from the fixed noise (and conditions), in G's range."""
         with torch.no_grad():
             G_eval.eval()
             samples = G_eval(fixed_z) if fixed_y is None else G_eval(fixed_z, fixed_y)
             G.train()  # the EMA copy stays in eval mode; the trained G returns to training
+        return samples
+
+    def save_grid_now() -> Path:
+        samples = fixed_samples()
         if data.is_image and fixed_y is not None and "num_classes" not in spec:
             samples = samples + fixed_y  # LAPGAN level: band-pass + its coarse image
         return save_samples(
@@ -315,13 +336,14 @@ def train(
 
     # a class-conditional grid shows the classes in turn along each row
     grid_options = {"ncols": spec["num_classes"]} if "num_classes" in spec and data.is_image else {}
-    autocast = _autocast(config, device)
+    autocast = autocast_for(precision, device)
+    scaler_d, scaler_g = grad_scaler(precision, device), grad_scaler(precision, device)
     m, k = t.batch_size, t.k
     stats = _Accumulator()
     bar = tqdm(
         total=t.iterations,
         initial=it,
-        disable=not progress,
+        disable=not progress or not ctx.is_main,
         unit="it",
         dynamic_ncols=True,
         desc=run_dir.name[:40],
@@ -336,16 +358,16 @@ def train(
             while it < t.iterations:
                 # ---- k steps on the discriminator (Algorithm 1, inner loop)
                 for j in range(k):
-                    batch = sampler.next()
+                    batch = ctx.shard(sampler.next())  # this rank's m of the global batch
                     real = x[batch]  # (m, *shape) minibatch of data
                     y = None if y_all is None else y_all[batch]  # its labels or conditions
-                    z = G.sample_z(m, noise)  # (m, z_dim) minibatch of noise (and codes)
+                    z = ctx.shard(G.sample_z(global_m, noise))  # (m, z_dim) noise (and codes)
                     keep_graph = t.reuse_fakes and j == k - 1  # the G step reuses this G(z)
                     with torch.set_grad_enabled(keep_graph), autocast:
-                        fake = G(z) if y is None else G(z, y)  # fakes share the batch's y
+                        fake = G_train(z) if y is None else G_train(z, y)  # batch's y
                     apply_schedule(opt_d, config.optim_d, d_updates, sampler.epochs_done)
                     d = d_step(
-                        D,
+                        D_train,
                         opt_d,
                         objective,
                         real=real,
@@ -357,6 +379,8 @@ def train(
                         terms=terms,
                         d_kwargs=state.d_kwargs() if state is not None else None,
                         separate=separate,
+                        scaler=scaler_d,
+                        critic=D,
                         clip_weights=config.objective.clip_weights,
                         penalty=penalty
                         if d_updates % config.objective.penalty_every == 0
@@ -366,16 +390,17 @@ def train(
                     d_updates += 1
                 # ---- one step on the generator
                 if not t.reuse_fakes:
-                    z = G.sample_z(m, noise)
+                    z = ctx.shard(G.sample_z(global_m, noise))
                     with autocast:
-                        fake = G(z) if y is None else G(z, y)
+                        fake = G_train(z) if y is None else G_train(z, y)
                 apply_schedule(opt_g, config.optim_g, g_updates, sampler.epochs_done)
                 g = g_step(
-                    D,
+                    D,  # unwrapped: D is frozen here, so no gradient sync of D's weights
                     opt_g,
                     objective,
                     fake=fake,
                     autocast=autocast,
+                    scaler=scaler_g,
                     y_fake=y,
                     z=z,
                     terms=terms,
@@ -389,12 +414,14 @@ def train(
 
                 stats.add(_step_scalars(objective, d, g, objective_logs))
                 if it % t.log_every == 0 or it == t.iterations:
-                    record = stats.flush()  # the one host sync per log line
+                    record = stats.flush(ctx.mean)  # the one host sync per log line
                     now = time.monotonic()  # after it, so queued GPU work is counted
                     rate = (it - last_log_it) * m / max(now - last_log_time, 1e-9)
                     record.update(
-                        grad_norm_d=_grad_norm(D),  # of the last D step's gradients
-                        grad_norm_g=_grad_norm(G),  # of the last G step's gradients
+                        grad_norm_d=grad_norm(D).item(),  # of the last D step's gradients
+                        grad_norm_g=grad_norm(G).item(),  # of the last G step's gradients
+                        # mean pairwise distance of G's fixed-noise samples over the data's
+                        diversity_ratio=diversity(fixed_samples()) / max(real_diversity, 1e-12),
                         iteration=it,
                         images_seen=d_updates * m,
                         epoch=round(sampler.epochs_done, 4),
@@ -403,7 +430,12 @@ def train(
                         lr_d=opt_d.param_groups[0]["lr"],
                         lr_g=opt_g.param_groups[0]["lr"],
                     )
-                    _append_log(run_dir / LOG, record)
+                    if ctx.is_main:
+                        scalars.write(record)
+                    for warning in monitor.check(record, objective=objective.name):
+                        if ctx.is_main:
+                            scalars.warn(warning)
+                            tqdm.write(f"saddlepoint: warning: {warning}")
                     bar.set_postfix(
                         d=f"{record['d_loss']:.3f}",
                         g=f"{record['g_loss']:.3f}",
@@ -413,9 +445,9 @@ def train(
                     bad = [key for key, v in record.items() if not math.isfinite(v)]
                     if bad:
                         raise diverged(bad[0])
-                if t.sample_every and it % t.sample_every == 0:
+                if t.sample_every and it % t.sample_every == 0 and ctx.is_main:
                     save_grid_now()
-                if t.snapshot_every and it % t.snapshot_every == 0:
+                if t.snapshot_every and it % t.snapshot_every == 0 and ctx.is_main:
                     save_snapshot(
                         run_dir / "snapshots" / f"generator-{it:07d}.safetensors",
                         G_eval,
@@ -424,38 +456,36 @@ def train(
                         **shape_info,
                     )
                 if t.checkpoint_every and it % t.checkpoint_every == 0:
-                    if not stats.finite() or not _finite(G, D):
+                    if ctx.any(not stats.finite() or not _finite(G, D), device):
                         raise diverged("a loss or a weight")
                     save_checkpoint()
-                if t.max_minutes and seconds() > 60 * t.max_minutes:
+                if t.max_minutes and ctx.any(seconds() > 60 * t.max_minutes, device):
                     break
     except KeyboardInterrupt:
         interrupted = True
     finally:
         bar.close()
-    if not stats.finite() or not _finite(G, D):  # never overwrite a good checkpoint with NaNs
+        if scalars is not None:
+            scalars.close()
+    if interrupted and ctx.enabled:  # the other ranks may be gone: keep the last checkpoint
+        print(f"interrupted at iteration {it}: continue from the last checkpoint with --resume")
+        return Run(run_dir, config, G_eval.eval(), it, interrupted=True)
+    if ctx.any(not stats.finite() or not _finite(G, D), device):  # keep the last good one
         raise diverged("a loss or a weight")
     save_checkpoint()
-    grid = save_grid_now()
+    grid = save_grid_now() if ctx.is_main else None
     if interrupted:
         print(
             f"interrupted at iteration {it}: checkpoint saved; continue with "
             f"`saddlepoint train --resume {run_dir}`"
         )
+    distributed.teardown(ctx)
     G.eval()  # G_eval is G itself, or the EMA copy that is always in eval mode
     return Run(run_dir, config, G_eval, it, last_grid=grid, interrupted=interrupted)
 
 
 def _jsonable(spec: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in spec.items()}
-
-
-def _grad_norm(module: torch.nn.Module) -> float:
-    """L2 norm of all of module's gradients (0 when none)."""
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    if not grads:
-        return 0.0
-    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))).item()
 
 
 def _finite(*modules: torch.nn.Module) -> bool:
@@ -507,24 +537,9 @@ class _Accumulator:
             return True
         return bool(torch.isfinite(torch.stack(list(self.sums.values()))).all())
 
-    def flush(self) -> dict[str, float]:
+    def flush(self, reduce=lambda t: t) -> dict[str, float]:
+        """Means since the last flush; `reduce` averages them over ranks."""
         keys = list(self.sums)
-        values = (torch.stack([self.sums[k] for k in keys]) / max(self.n, 1)).tolist()
+        values = reduce(torch.stack([self.sums[k] for k in keys]) / max(self.n, 1)).tolist()
         self.reset()
         return dict(zip(keys, values))
-
-
-def _append_log(path: Path, record: dict) -> None:
-    with open(path, "a") as f:
-        f.write(json.dumps(record) + "\n")
-
-
-def _truncate_log(path: Path, iteration: int) -> None:
-    """Drop log lines written after the checkpoint a run resumes from (they will be redone)."""
-    if not path.is_file():
-        return
-    with open(path) as f:
-        keep = [line for line in f if line.strip() and json.loads(line)["iteration"] <= iteration]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(keep))
-    os.replace(tmp, path)

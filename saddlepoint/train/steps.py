@@ -64,6 +64,8 @@ def d_step(
     terms: Sequence[Term] = (),
     d_kwargs: dict[str, Any] | None = None,  # objective state, e.g. BEGAN's k
     separate: bool = False,  # real and fake in two passes (needed for batch-norm D)
+    scaler: torch.amp.GradScaler | None = None,  # float16: scale the loss, unscale the step
+    critic: nn.Module | None = None,  # the unwrapped D for the penalty (D may be DDP-wrapped)
     clip_weights: float | None = None,  # WGAN: clamp D's parameters to [-c, c] after the step
     penalty: Callable[[Callable, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> DStats:
@@ -94,11 +96,11 @@ def d_step(
     if penalty is not None:  # its double backward runs in float32 even under autocast
         with torch.autocast(real.device.type, enabled=False):
             # the penalty differentiates D(x | y) in x; fakes share the real minibatch's y
-            critic = D if y_real is None else (lambda x: D(x, y_real))
-            loss = loss + penalty(critic, real.float(), fake.float())
+            f = critic if critic is not None else D
+            f_given_y = f if y_real is None else (lambda x: f(x, y_real))
+            loss = loss + penalty(f_given_y, real.float(), fake.float())
     opt_d.zero_grad(set_to_none=True)
-    loss.backward()
-    opt_d.step()
+    _backward_and_step(loss, opt_d, scaler)
     if clip_weights is not None:
         clip_weights_(D, clip_weights)
     return DStats(loss.detach(), real_s.detach(), fake_s.detach(), values)
@@ -115,6 +117,7 @@ def g_step(
     z: torch.Tensor | None = None,
     terms: Sequence[Term] = (),
     g_kwargs: dict[str, Any] | None = None,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> GStats:
     """Descend the generator's cost in theta_g; D's weights get no gradient (they are frozen)."""
     heads = any(t.g_loss is not None for t in terms)
@@ -131,8 +134,19 @@ def g_step(
                     values[term.name] = value.detach()
                     loss = loss + value
         opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_g.step()
+        _backward_and_step(loss, opt_g, scaler)
     finally:
         D.requires_grad_(True)
     return GStats(loss.detach(), values)
+
+
+def _backward_and_step(
+    loss: torch.Tensor, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler | None
+) -> None:
+    if scaler is None:
+        loss.backward()
+        opt.step()
+        return
+    scaler.scale(loss).backward()  # float16: keep small gradients above underflow
+    scaler.step(opt)  # unscales; skips the step if an inf/NaN appeared
+    scaler.update()

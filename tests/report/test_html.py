@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import fcntl
 import io
 import json
 import os
 import select
 import shutil
 import subprocess
+import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -128,11 +130,14 @@ def test_not_a_run_folder(tmp_path, capsys):
     assert "saddlepoint: error:" in capsys.readouterr().err
 
 
-def test_cli_writes_the_report(run_dir, tmp_path, capsys):
+def test_cli_writes_the_report(tmp_path, capsys):
+    (tmp_path / "config.json").write_text('{"preset": "x"}')
     out = tmp_path / "page.html"
-    assert main(["report", str(run_dir), "--out", str(out)]) == 0
+    assert main(["report", str(tmp_path), "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip() == str(out)
     assert out.read_text().startswith("<!DOCTYPE html>")
+    assert main(["report", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "report.html")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -143,6 +148,19 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+_ONTO_3_AND_4 = (
+    "import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+    "os.execvp(sys.argv[3], sys.argv[3:])"
+)
+
+
+def _high_fd(fd: int) -> int:
+    """A duplicate of fd numbered 10 or more; the original is closed."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return high
+
+
 class _DevTools:
     """Headless Chromium driven by the DevTools protocol over --remote-debugging-pipe: JSON
     messages ending in a NUL byte, commands into the browser's fd 3, replies and events out of
@@ -151,6 +169,8 @@ class _DevTools:
     def __init__(self, exe: str, profile: Path) -> None:
         cmd_r, self.cmd_w = os.pipe()  # we write commands; chromium reads them on fd 3
         self.out_r, out_w = os.pipe()  # chromium writes on fd 4; we read
+        # the child's ends moved to fds >= 10, so moving them onto 3 and 4 overwrites neither
+        cmd_r, out_w = (_high_fd(fd) for fd in (cmd_r, out_w))
         flags = [
             "--headless",
             "--no-sandbox",  # root in a container
@@ -161,13 +181,15 @@ class _DevTools:
             f"--user-data-dir={profile}",
             "about:blank",
         ]
-        self.proc = subprocess.Popen(  # sh puts the pipes on fds 3 and 4, then execs chromium
-            ["sh", "-c", f'exec "$@" 3<&{cmd_r} 4>&{out_w}', "sh", exe, *flags],
+        self.proc = subprocess.Popen(  # a Python trampoline puts them on fds 3 and 4 (sh's
+            # redirections stop at fd 9), then execs chromium
+            [sys.executable, "-c", _ONTO_3_AND_4, str(cmd_r), str(out_w), exe, *flags],
             pass_fds=(cmd_r, out_w),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(profile.parent / "chromium.log", "w"),  # noqa: SIM115
         )
+        self.log = profile.parent / "chromium.log"
         os.close(cmd_r)
         os.close(out_w)
         self.buffer = b""
@@ -182,7 +204,9 @@ class _DevTools:
                 raise TimeoutError("chromium did not answer within 60 s")
             chunk = os.read(self.out_r, 1 << 16)
             if not chunk:
-                raise RuntimeError("chromium closed its DevTools pipe")
+                raise RuntimeError(
+                    "chromium closed its DevTools pipe: " + self.log.read_text()[-3000:]
+                )
             self.buffer += chunk
         message, self.buffer = self.buffer.split(b"\0", 1)
         return json.loads(message)
@@ -231,7 +255,9 @@ class _DevTools:
             if method == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
                 errors.append("console." + p["type"] + ": " + str(p["args"]))
             elif method == "Runtime.exceptionThrown":
-                errors.append("exception: " + p["exceptionDetails"].get("text", ""))
+                details = p["exceptionDetails"]
+                thrown = details.get("exception", {}).get("description", "")
+                errors.append(f"exception: {details.get('text', '')} {thrown}")
             elif method == "Log.entryAdded" and p["entry"]["level"] == "error":
                 errors.append("log: " + p["entry"]["text"])
         self.send("Target.closeTarget", targetId=target)

@@ -155,7 +155,8 @@ def test_overpower_other_objectives_get_the_milder_warning():
 
 def test_mode_collapse_fires_once_after_n_records():
     m = HealthMonitor(patience=3, collapse_below=0.5)
-    assert _feed(m, _records(2, diversity_ratio=0.2), "hinge") == []
+    assert _feed(m, _records(1, diversity_ratio=0.9), "hinge") == []  # diverse first
+    assert _feed(m, _records(2, start=2, diversity_ratio=0.2), "hinge") == []
     got = m.check({"iteration": 300, "diversity_ratio": 0.31}, objective="hinge")
     assert [(w.code, w.iteration) for w in got] == [("mode_collapse", 300)]
     assert "0.31" in got[0].message and "optim_g.lr" in got[0].message
@@ -163,6 +164,24 @@ def test_mode_collapse_fires_once_after_n_records():
     assert _feed(m, _records(5, start=4, diversity_ratio=0.1), "hinge") == []
     # a healthy ratio never fires
     assert _feed(HealthMonitor(patience=1), _records(5, diversity_ratio=0.9), "hinge") == []
+
+
+def test_a_generator_not_yet_diverse_is_not_a_collapse():
+    # the ratio of the demo preset's G, measured every 50 iterations (0.39 at the start)
+    demo = [0.391, 0.39, 0.502, 0.416, 0.435, 0.42, 0.573, 0.656, 0.783, 0.742, 0.863]
+    m = HealthMonitor(patience=3)
+    rising = [{"iteration": 50 * (i + 1), "diversity_ratio": r} for i, r in enumerate(demo)]
+    # 0.416, 0.435, 0.42 just after 0.502 are below 0.5 but not below half the best: no alarm
+    assert _feed(m, rising, "non_saturating") == []
+    assert m.best_ratio == 0.863
+    # a real fall after it, below half of 0.863 for three records, is one
+    fall = [{"iteration": 600 + 50 * i, "diversity_ratio": r} for i, r in enumerate((0.43, 0.2))]
+    assert _feed(m, fall, "non_saturating") == []
+    got = m.check({"iteration": 700, "diversity_ratio": 0.25}, objective="non_saturating")
+    assert [w.iteration for w in got] == [700] and "its best was 0.86" in got[0].message
+    # never reaching the threshold raises nothing, however long
+    low = [{"iteration": i, "diversity_ratio": 0.39} for i in range(50)]
+    assert _feed(HealthMonitor(patience=3), low, "non_saturating") == []
 
 
 def test_records_without_a_rules_inputs_skip_it():
@@ -176,6 +195,7 @@ def test_records_without_a_rules_inputs_skip_it():
 
 def test_both_rules_can_fire_on_one_record():
     m = HealthMonitor(patience=1)
+    m.check({"iteration": 6, "diversity_ratio": 1.0}, objective="minimax")
     got = m.check({"iteration": 7, "d_fake": 0.0, "diversity_ratio": 0.0}, objective="minimax")
     assert [w.code for w in got] == ["discriminator_overpowers", "mode_collapse"]
 
@@ -183,6 +203,7 @@ def test_both_rules_can_fire_on_one_record():
 def test_state_dict_round_trip_keeps_raised_codes_and_streaks():
     m = HealthMonitor(patience=3)
     _feed(m, _records(3, d_fake=0.0), "minimax")  # raised
+    _feed(m, _records(1, diversity_ratio=1.0), "minimax")  # diverse, then
     _feed(m, _records(2, diversity_ratio=0.1), "minimax")  # two of three
     state = m.state_dict()
     resumed = HealthMonitor(patience=3)
@@ -192,7 +213,12 @@ def test_state_dict_round_trip_keeps_raised_codes_and_streaks():
     assert [w.code for w in got] == ["mode_collapse"]  # the third of three
     # a fresh monitor without the state would have raised both again
     fresh = HealthMonitor(patience=3)
+    fresh.check({"iteration": 0, "diversity_ratio": 1.0}, objective="minimax")
     assert len(_feed(fresh, _records(3, d_fake=0.0, diversity_ratio=0.1), "minimax")) == 2
+    # and one that never saw a diverse record would not count the collapse at all
+    unarmed = HealthMonitor(patience=3)
+    unarmed.load_state_dict({**state, "best_ratio": 0.4})
+    assert unarmed.check({"iteration": 900, "diversity_ratio": 0.1}, objective="minimax") == []
 
 
 def test_warning_is_plain_data():

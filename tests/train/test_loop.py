@@ -165,9 +165,13 @@ def test_max_minutes_and_bad_settings(tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
-def test_missing_cuda_is_one_clear_error(tmp_path):
-    with pytest.raises(SaddlepointError, match="sees no CUDA GPU here: use train.device=cpu"):
-        train(tiny_config("train.device=cuda"), out=tmp_path, progress=False)
+@pytest.mark.parametrize("device", ["cuda", "mps"])
+def test_missing_device_falls_back_to_the_cpu_with_one_warning(tmp_path, device):
+    if device == "mps" and torch.backends.mps.is_available():
+        pytest.skip("this machine has MPS")
+    with pytest.warns(UserWarning, match=f"train.device={device} but .* training on the CPU"):
+        run = train(tiny_config(f"train.device={device}", "train.iterations=2"), out=tmp_path)
+    assert next(run.generator.parameters()).device.type == "cpu"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -185,9 +189,9 @@ def test_cuda_training_and_resume(tmp_path, precision):
 
 
 def test_bfloat16_autocast_trains(tmp_path, monkeypatch):
-    from saddlepoint.train import loop
+    from saddlepoint.train import device
 
-    monkeypatch.setattr(loop, "cpu_has_native_bfloat16", lambda: False)
+    monkeypatch.setattr(device, "cpu_has_native_bfloat16", lambda: False)
     with pytest.warns(UserWarning, match="no native bfloat16"):
         run = train(
             tiny_config("train.precision=bfloat16", "train.iterations=5"),
