@@ -67,7 +67,7 @@ class ObjectiveConfig:
     penalty: str = "none"  # "none", "gradient" (WGAN-GP), "dragan" or "r1" (objectives/penalties)
     penalty_weight: float = 10.0  # lambda of WGAN-GP and DRAGAN, gamma of R1
     penalty_every: int = 1  # lazy regularisation: every N D steps, weight x N (StyleGAN2)
-    margin: float = 10.0  # EBGAN: the margin m of max(0, m - D(G(z))) on fake energies
+    margin: float = 0.3  # EBGAN: m of max(0, m - D(G(z))), in per-feature energy (ebgan.py)
     pt_weight: float = 0.1  # EBGAN: weight of the pulling-away term in G's cost (0 = off)
     began_gamma: float = 0.5  # BEGAN: gamma = E L(G(z)) / E L(x), the diversity ratio
     began_lambda_k: float = 0.001  # BEGAN: lambda_k, the gain of k_t's proportional control
@@ -97,6 +97,8 @@ class TrainConfig:
     precision: str = "auto"  # "auto" (bfloat16 on CUDA, else float32), float32, bfloat16, float16
     device: str = "cpu"  # "cpu", "cuda", "mps" or "auto" (CUDA, then MPS, then CPU)
     threads: int | None = None  # torch CPU threads; None = PyTorch's default
+    channels_last: bool = False  # convolutional nets: NHWC memory layout (benchmarks/ says when)
+    compile: bool = False  # torch.compile G and D (measured slower than eager on a 2-core CPU)
     ema_beta: float = 0.0  # EMA of G's weights for sampling/eval, e.g. 0.999; 0 = off
     log_every: int = 100  # iterations between JSON-lines scalars
     sample_every: int = 1000  # iterations between sample grids (0 = only at the end)

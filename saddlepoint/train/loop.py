@@ -199,8 +199,13 @@ def train(
     D = build_discriminator(config.model, data.shape, **spec).to(device)
     if ctx.enabled:  # same initial weights everywhere; own dropout masks per rank
         torch.manual_seed(t.seed + 1_000_003 * ctx.rank)
+    if t.channels_last and data.is_image:  # NHWC: faster convolutions on some hardware
+        G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     G_train = distributed.wrap_generator(ctx, G, device)  # what the loop calls; saves use G
     D_train = distributed.wrap_discriminator(ctx, D, device)
+    if t.compile:  # the training copies only: checkpoints and samples use the plain modules
+        G_train, D_train = torch.compile(G_train), _compiled_discriminator(D_train)
     penalty = _penalty(config, D)
     terms = build_terms(config, G)
     state = objective.state(config.objective) if objective.state else None
@@ -486,6 +491,14 @@ def train(
 
 def _jsonable(spec: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in spec.items()}
+
+
+def _compiled_discriminator(D: torch.nn.Module) -> torch.nn.Module:
+    """torch.compile(D), keeping `heads` reachable (compiled separately) for extra terms."""
+    compiled = torch.compile(D)
+    if hasattr(D, "heads"):
+        compiled.heads = torch.compile(D.heads)
+    return compiled
 
 
 def _finite(*modules: torch.nn.Module) -> bool:

@@ -257,3 +257,24 @@ def test_wasserstein_critic_is_clipped_after_every_step(tmp_path):
     D = load_training_state(run.path / "checkpoint.pt")["discriminator"]
     biggest = max(v.abs().max().item() for v in D.values())
     assert biggest == pytest.approx(0.01, rel=1e-6)  # lr 0.01 pushes weights to the bound
+
+
+def test_channels_last_trains_the_same_model(tmp_path):
+    plain = train(tiny_config("train.iterations=4"), out=tmp_path / "a", progress=False)
+    nhwc = train(
+        tiny_config("train.iterations=4", "train.channels_last=true"),
+        out=tmp_path / "b",
+        progress=False,
+    )
+    a, b = _weights(plain.path), _weights(nhwc.path)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
+
+
+def test_torch_compile_switch_trains_and_saves_plain_weights(tmp_path):
+    run = train(
+        tiny_config("train.iterations=2", "train.compile=true"), out=tmp_path, progress=False
+    )
+    state = load_training_state(run.path / "checkpoint.pt")
+    assert not any("_orig_mod" in k for k in state["generator"])  # unwrapped modules saved
+    assert run.iteration == 2
