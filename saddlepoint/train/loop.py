@@ -343,7 +343,7 @@ def train(
     grid_options = {"ncols": spec["num_classes"]} if "num_classes" in spec and data.is_image else {}
     autocast = autocast_for(precision, device)
     scaler_d, scaler_g = grad_scaler(precision, device), grad_scaler(precision, device)
-    m, k = t.batch_size, t.k
+    k = t.k  # discriminator steps per generator step
     stats = _Accumulator()
     bar = tqdm(
         total=t.iterations,
@@ -421,14 +421,14 @@ def train(
                 if it % t.log_every == 0 or it == t.iterations:
                     record = stats.flush(ctx.mean)  # the one host sync per log line
                     now = time.monotonic()  # after it, so queued GPU work is counted
-                    rate = (it - last_log_it) * m / max(now - last_log_time, 1e-9)
+                    rate = (it - last_log_it) * global_m / max(now - last_log_time, 1e-9)
                     record.update(
                         grad_norm_d=grad_norm(D).item(),  # of the last D step's gradients
                         grad_norm_g=grad_norm(G).item(),  # of the last G step's gradients
                         # mean pairwise distance of G's fixed-noise samples over the data's
                         diversity_ratio=diversity(fixed_samples()) / max(real_diversity, 1e-12),
                         iteration=it,
-                        images_seen=d_updates * m,
+                        images_seen=d_updates * global_m,  # over all ranks
                         epoch=round(sampler.epochs_done, 4),
                         seconds=round(seconds(), 2),
                         images_per_s=round(rate, 1),
