@@ -15,6 +15,7 @@ import torch
 
 from saddlepoint.config import ObjectiveConfig
 from saddlepoint.objectives import (
+    auxiliary,  # registers the acgan and infogan terms in terms.TERMS
     began,
     ebgan,
     hinge,
@@ -145,6 +146,7 @@ __all__ = [
     "OBJECTIVES",
     "Objective",
     "ObjectiveState",
+    "auxiliary",
     "began",
     "ebgan",
     "hinge",

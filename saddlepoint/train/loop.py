@@ -37,6 +37,7 @@ from saddlepoint.nets import (
     to_unit,
 )
 from saddlepoint.objectives import OBJECTIVES, Objective
+from saddlepoint.objectives.compatibility import check_discriminator
 from saddlepoint.objectives.penalties import PENALTIES, batchnorm_in
 from saddlepoint.objectives.terms import build_terms
 from saddlepoint.report import save_samples
@@ -97,17 +98,6 @@ def _conditions(config: Config, data: Dataset) -> tuple[dict, torch.Tensor | Non
         )
     classes = len(data.classes) if data.classes else int(data.y.max()) + 1
     return {"num_classes": classes}, data.y
-
-
-def _check_discriminator(objective: Objective, name: str) -> None:
-    kind = DISCRIMINATORS.get(name).kind
-    if kind != objective.discriminator:
-        wanted = [n for n, e in DISCRIMINATORS.items() if e.kind == objective.discriminator]
-        raise SaddlepointError(
-            f"objective {objective.name} needs an {objective.discriminator} discriminator, but "
-            f"model.discriminator={name} is a {kind}: set model.discriminator to one of "
-            f"{', '.join(wanted) or '(none registered yet)'}."
-        )
 
 
 def _check_resume_config(saved: Config, wanted: Config | None) -> Config:
@@ -182,7 +172,8 @@ def train(
     device = resolve_device(t.device, ctx.local_rank)
     precision = resolve_precision(t.precision, device)
     objective = OBJECTIVES.get(config.objective.name)
-    _check_discriminator(objective, config.model.discriminator)
+    name = config.model.discriminator
+    check_discriminator(objective, DISCRIMINATORS.get(name).kind, name)  # energies vs logits
     data = load_dataset(config.data, "train")
     if len(data) < t.batch_size:
         raise SaddlepointError(

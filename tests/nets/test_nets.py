@@ -1,4 +1,6 @@
-"""Every registered generator and discriminator: shapes, gradients, save/load round trip."""
+"""The 2014 networks: shapes (images and points), gradients, save/load, the paper's sizes.
+
+tests/nets/test_registered_nets.py runs the shared checks over every registered network."""
 
 from __future__ import annotations
 
@@ -10,8 +12,6 @@ import torch
 
 from saddlepoint.config import ModelConfig
 from saddlepoint.nets import (
-    DISCRIMINATORS,
-    GENERATORS,
     MLPGenerator,
     build_discriminator,
     build_generator,
@@ -28,7 +28,7 @@ def _output(shape):
     return "sigmoid" if len(shape) == 3 else "linear"
 
 
-@pytest.mark.parametrize("name", list(GENERATORS))
+@pytest.mark.parametrize("name", ["mlp"])
 @pytest.mark.parametrize("shape", SHAPES)
 def test_generator_shapes_grads_roundtrip(name, shape):
     torch.manual_seed(0)
@@ -56,7 +56,7 @@ def test_generator_shapes_grads_roundtrip(name, shape):
     torch.testing.assert_close(G2(z), x.detach(), rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("name", list(DISCRIMINATORS))
+@pytest.mark.parametrize("name", ["maxout", "mlp_autoencoder"])
 @pytest.mark.parametrize("shape", SHAPES)
 def test_discriminator_shapes_grads_roundtrip(name, shape):
     torch.manual_seed(0)
