@@ -105,6 +105,9 @@ class TrainConfig:
     checkpoint_every: int = 1000  # iterations between training-state checkpoints
     snapshot_every: int = 0  # iterations between kept generator snapshots (0 = none)
     grid_size: int = 100  # samples in each grid (a square number reads best)
+    eval_every: int = 0  # iterations between validation scores; the best G is kept (0 = off)
+    eval_metric: str = "parzen"  # parzen (validation log-likelihood), fid, kid, is, pr, classes
+    eval_samples: int = 10_000  # generator samples per evaluation
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,13 @@ def validate(config: Config) -> None:
         need(getattr(t, name) >= 0, f"train.{name} must be >= 0, got {getattr(t, name)}.")
     need(t.log_every >= 1, f"train.log_every must be >= 1, got {t.log_every}.")
     need(t.grid_size >= 1, f"train.grid_size must be >= 1, got {t.grid_size}.")
+    need(t.eval_every >= 0, f"train.eval_every must be >= 0 (0 = off), got {t.eval_every}.")
+    need(
+        t.eval_metric in ("parzen", "fid", "kid", "is", "pr", "classes"),
+        "train.eval_metric must be one of parzen, fid, kid, is, pr, classes, "
+        f"got {t.eval_metric!r}.",
+    )
+    need(t.eval_samples >= 2, f"train.eval_samples must be >= 2, got {t.eval_samples}.")
     need(t.threads is None or t.threads >= 1, f"train.threads must be >= 1, got {t.threads}.")
     need(0 <= t.ema_beta < 1, f"train.ema_beta must lie in [0, 1) (0 = off), got {t.ema_beta}.")
     need(m.z_dim >= 1, f"model.z_dim must be >= 1, got {m.z_dim}.")

@@ -47,6 +47,7 @@ from saddlepoint.train.device import autocast as autocast_for
 from saddlepoint.train.device import grad_scaler, resolve_device, resolve_precision
 from saddlepoint.train.diagnostics import HealthMonitor, diversity, grad_norm
 from saddlepoint.train.ema import EMA
+from saddlepoint.train.evaluation import BEST_SNAPSHOT, evaluator, read_best, write_best
 from saddlepoint.train.optim import apply_schedule, build_optimizer
 from saddlepoint.train.run import CHECKPOINT, CONFIG, SNAPSHOT, Run, new_run_dir
 from saddlepoint.train.scalars import ScalarWriter, truncate_logs
@@ -61,6 +62,8 @@ RESUMABLE_KEYS = (
     "checkpoint_every",
     "snapshot_every",
     "threads",
+    "eval_every",
+    "eval_samples",
 )
 
 
@@ -261,6 +264,9 @@ def train(
         run_dir = Path(ctx.broadcast(str(new_run_dir(out, config)) if ctx.is_main else None))
     if ctx.is_main:
         (run_dir / CONFIG).write_text(config.to_json())
+    score = evaluator(config) if t.eval_every and ctx.is_main else None
+    best = read_best(run_dir) if resume_state is not None else None
+    best_value = best["value"] if best else None
     scalars = (  # log.jsonl, warnings.jsonl and TensorBoard event files, on rank 0
         ScalarWriter(run_dir, purge_step=it + 1 if resume_state is not None else None)
         if ctx.is_main
@@ -322,6 +328,11 @@ def train(
         return save_samples(
             to_unit(samples, output), run_dir / "samples" / f"iter-{it:07d}.png", **grid_options
         )
+
+    def eval_sample(n: int) -> torch.Tensor:
+        """n samples for evaluation on [0, 1], from the same noise at every evaluation."""
+        same_z = torch.Generator(device).manual_seed(t.seed + 3)
+        return to_unit(G_eval.sample(n, same_z), output)
 
     def diverged(what: str) -> SaddlepointError:
         return SaddlepointError(
@@ -451,6 +462,19 @@ def train(
                         iteration=it,
                         **shape_info,
                     )
+                if score is not None and it % t.eval_every == 0:
+                    result = score(eval_sample)
+                    scalars.write({"iteration": it, f"eval_{result.metric}": result.value})
+                    if result.beats(best_value):  # keep the best generator so far
+                        best_value = result.value
+                        save_snapshot(
+                            run_dir / BEST_SNAPSHOT,
+                            G_eval,
+                            config_json,
+                            iteration=it,
+                            **shape_info,
+                        )
+                        write_best(run_dir, result, it)
                 if t.checkpoint_every and it % t.checkpoint_every == 0:
                     if ctx.any(not stats.finite() or not _finite(G, D), device):
                         raise diverged("a loss or a weight")

@@ -77,3 +77,28 @@ def test_a_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, monkey
     assert state["iteration"] == 4  # the one written before the NaN, not overwritten
     for tensor in state["generator"].values():
         assert torch.isfinite(tensor).all()
+
+
+def test_periodic_evaluation_keeps_the_best_generator(tmp_path):
+    from saddlepoint.evaluate.parzen import select_sigma
+    from saddlepoint.train.evaluation import read_best
+    from saddlepoint.train.run import load
+
+    cfg = tiny_config(
+        "train.iterations=12", "train.eval_every=4", "train.eval_samples=200", "train.log_every=4"
+    )
+    run = train(cfg, out=tmp_path, progress=False)
+    evals = [r for r in read_log(run.path) if "eval_parzen" in r]
+    assert [r["iteration"] for r in evals] == [4, 8, 12]
+    best = read_best(run.path)
+    top = max(evals, key=lambda r: r["eval_parzen"])
+    assert best["iteration"] == top["iteration"] and best["value"] == top["eval_parzen"]
+    # the kept snapshot is that generator: re-scoring it gives the logged value again
+    kept = load(run.path / "best.safetensors")
+    assert kept.iteration == best["iteration"]
+    from saddlepoint.data import load_dataset
+
+    valid = load_dataset(run.config.data, "valid").x.flatten(1)[:1000]
+    g = torch.Generator().manual_seed(run.config.train.seed + 3)
+    again = select_sigma(kept.generator.sample(200, g).flatten(1), valid)
+    assert abs(max(again.valid_ll) - best["value"]) < 1e-3
