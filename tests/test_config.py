@@ -67,7 +67,7 @@ def test_override_coerces_types():
         ("model.d_keep_input=0", "keep probability"),
         ("train.reuse_fakes=maybe", "must be true or false"),
         ("optim_d.betas=0.5", "takes 2 values"),
-        ("train.precision=float16", "float32 or bfloat16"),
+        ("train.precision=float8", "auto, float32, bfloat16 or float16"),
         ("train.k.x=1", "has no sub-settings"),
     ],
 )

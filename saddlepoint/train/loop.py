@@ -11,7 +11,6 @@ checkpoints (whole or absent), exact resume, and a clean stop on Ctrl-C or SIGTE
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -127,21 +126,29 @@ def _check_resume_config(saved: Config, wanted: Config | None) -> Config:
     return config_from_dict(saved_d)
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """Turn SIGTERM into KeyboardInterrupt so `kill` also saves a checkpoint before exiting."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class _StopSignals:
+    """Ctrl-C (SIGINT) and `kill` (SIGTERM) ask the loop to stop at the end of the iteration,
+    so the checkpoint is written from a consistent state (never from inside a step or a log
+    writer). A second signal stops at once (KeyboardInterrupt)."""
 
-    def handler(signum, frame):
-        raise KeyboardInterrupt
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, object] = {}
 
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    def _handler(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
 
 
 def train(
@@ -357,11 +364,11 @@ def train(
     )
     started = time.monotonic()  # (re)set just before the loop: seconds() counts training only
     last_log_time, last_log_it = started, it
-    interrupted = False
+    interrupted = hard_stop = False
     G.train()
     D.train()
     try:
-        with _sigterm_as_interrupt():
+        with _StopSignals() as stop:
             while it < t.iterations:
                 # ---- k steps on the discriminator (Algorithm 1, inner loop)
                 for j in range(k):
@@ -481,13 +488,17 @@ def train(
                     save_checkpoint()
                 if t.max_minutes and ctx.any(seconds() > 60 * t.max_minutes, device):
                     break
-    except KeyboardInterrupt:
-        interrupted = True
+                # every rank stops at the same iteration, so the checkpoint stays collective
+                if ctx.any(stop.requested, device) if ctx.enabled else stop.requested:
+                    interrupted = True
+                    break
+    except KeyboardInterrupt:  # a second Ctrl-C: stop now
+        interrupted = hard_stop = True
     finally:
         bar.close()
         if scalars is not None:
             scalars.close()
-    if interrupted and ctx.enabled:  # the other ranks may be gone: keep the last checkpoint
+    if hard_stop and ctx.enabled:  # the other ranks may be gone: keep the last checkpoint
         print(f"interrupted at iteration {it}: continue from the last checkpoint with --resume")
         return Run(run_dir, config, G_eval.eval(), it, interrupted=True)
     if ctx.any(not stats.finite() or not _finite(G, D), device):  # keep the last good one

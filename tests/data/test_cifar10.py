@@ -28,7 +28,7 @@ def test_values_channels_and_split(tmp_path, make_cifar):
     assert train.y.dtype == torch.int64
     # every image is red: channel 0 is 1.0, channels 1 and 2 are 0 except one marked pixel
     assert torch.all(train.x[:, 0, 1:, :] == 1.0)
-    assert float(train.x[:, 1].sum()) == pytest.approx(90 * 7 / 255, rel=1e-6)
+    assert float(train.x[:, 1].double().sum()) == pytest.approx(90 * 7 / 255, rel=1e-6)
     assert torch.allclose(train.x[:, 1, 1, 0], torch.tensor(7 / 255), rtol=0, atol=1e-7)
     assert float(train.x[:, 2].max()) == 0.0
     # rows are row-major: pixel (row 0, column 1) of red carries the image's number
