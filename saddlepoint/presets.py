@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from saddlepoint.config import Config, DataConfig, OptimConfig, TrainConfig
+from saddlepoint.config import Config, DataConfig, ModelConfig, OptimConfig, TrainConfig
 from saddlepoint.registry import Registry
 
 
@@ -48,6 +48,76 @@ _register(
     optim_d=OptimConfig(name="adam", lr=2e-4, lr_decay=1.0, betas=(0.5, 0.999)),
     optim_g=OptimConfig(name="adam", lr=1e-3, lr_decay=1.0, betas=(0.5, 0.999)),
     train=TrainConfig(iterations=6000, checkpoint_every=500, sample_every=1000),
+)
+
+# DCGAN family (Radford et al. 2016): the dcgan nets, Adam(2e-4, beta1 0.5), batch 64. On the
+# 28x28 sets at half the paper's widths (ngf = ndf = 32: a quarter of the FLOPs of 64, for a
+# 2-core CPU); CIFAR-10 at the paper's 64. Times measured as docs/presets.md says.
+_DCGAN_ADAM = OptimConfig(name="adam", lr=2e-4, lr_decay=1.0, betas=(0.5, 0.999))
+_DCGAN_28 = ModelConfig(generator="dcgan", discriminator="dcgan", g_channels=32, d_channels=32)
+_DCGAN_TRAIN = TrainConfig(batch_size=64, iterations=3000, sample_every=250, checkpoint_every=250)
+
+
+def _register_dcgan(name: str, description: str, data: str, **model) -> None:
+    _register(
+        name,
+        description,
+        data=DataConfig(name=data),
+        model=dataclasses.replace(_DCGAN_28, **model),
+        optim_d=_DCGAN_ADAM,
+        optim_g=_DCGAN_ADAM,
+        train=_DCGAN_TRAIN,
+    )
+
+
+_register_dcgan(
+    "dcgan-mnist",
+    "DCGAN (ngf = ndf = 32) on the full MNIST: stroke-like digit shapes after 300 iterations "
+    "(1.5 min), varied, mostly recognisable digits after 1,200 (7 min; 1 thread of the 2-core "
+    "CPU under load); 3,000 iterations, about 15 min",
+    "mnist",
+)
+_register_dcgan(
+    "dcgan-fashion",
+    "DCGAN (ngf = ndf = 32) on Fashion-MNIST: shirt-, coat- and bag-like silhouettes with "
+    "noisy texture after 600 iterations (3 min on 1 thread); 3,000 iterations, about 15 min",
+    "fashion-mnist",
+)
+_register_dcgan(
+    "cgan-mnist",
+    "conditional DCGAN (one-hot label into G's input and as 10 maps into D's): rows of "
+    "`sample --per-class` show their own digit after 1,800 iterations (10 min on 1 thread; "
+    "at 600 the label barely shows); 3,000 iterations, about 15 min",
+    "mnist",
+    conditional="concat",
+)
+_register_dcgan(
+    "acgan-mnist",
+    "AC-GAN (DCGAN nets, D also classifies): `sample --per-class` rows follow their class "
+    "after 600 iterations (3 min on 1 thread); 3,000 iterations, about 15 min",
+    "mnist",
+    conditional="acgan",
+)
+_register_dcgan(
+    "infogan-mnist",
+    "InfoGAN (62 noise dims, a 10-way and 2 continuous codes): recognisable digits after 1,800 "
+    "iterations (10 min on 1 thread), `sample --sweep cont0/cont1` varies width and slant; "
+    "the 10-way code had not yet come to track the digit class by then",
+    "mnist",
+    z_dim=62,
+    info_categorical=(10,),
+    info_continuous=2,
+)
+_register(
+    "dcgan-cifar10",
+    "DCGAN at the paper's widths (64) on CIFAR-10, which you supply (data.root, or `saddlepoint "
+    "data download cifar10`): about 55 images/s on 1 thread here, 19 min per 1,000 iterations "
+    "(benchmarks/results/dcgan-cpu.md); samples not checked (no CIFAR-10 on this machine)",
+    data=DataConfig(name="cifar10"),
+    model=ModelConfig(generator="dcgan", discriminator="dcgan"),
+    optim_d=_DCGAN_ADAM,
+    optim_g=_DCGAN_ADAM,
+    train=_DCGAN_TRAIN,
 )
 
 

@@ -22,6 +22,12 @@ from torch import nn
 from saddlepoint.config import ModelConfig
 from saddlepoint.nets.autoencoder import ConvAutoencoder, MLPAutoencoder
 from saddlepoint.nets.base import Generator, from_unit, to_unit
+from saddlepoint.nets.conditional import (
+    label_conditioned_discriminator,
+    label_conditioned_generator,
+)
+from saddlepoint.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from saddlepoint.nets.lapgan import LapganLevelDiscriminator, LapganLevelGenerator
 from saddlepoint.nets.latent import LatentSpec
 from saddlepoint.nets.mlp import MaxoutDiscriminator, MLPGenerator
 from saddlepoint.nets.spec import NetSpec
@@ -55,15 +61,18 @@ def latent_spec(m: ModelConfig) -> LatentSpec:
 GENERATORS.register(
     "mlp",
     GeneratorEntry(
-        lambda m, spec: MLPGenerator(
-            spec.shape,
-            m.z_dim,
-            m.g_hidden,
-            spec.output,
-            m.g_init,
-            m.z_prior,
-            spec.data_mean if m.g_output_bias == "marginal" else None,
-            latent=latent_spec(m),
+        label_conditioned_generator(
+            lambda m, spec: MLPGenerator(
+                spec.shape,
+                m.z_dim,
+                m.g_hidden,
+                spec.output,
+                m.g_init,
+                m.z_prior,
+                spec.data_mean if m.g_output_bias == "marginal" else None,
+                latent=latent_spec(m),
+            ),
+            name="mlp",
         ),
         "sigmoid",
         "the 2014 fully connected ReLU generator",
@@ -72,11 +81,43 @@ GENERATORS.register(
 DISCRIMINATORS.register(
     "maxout",
     DiscriminatorEntry(
-        lambda m, spec: MaxoutDiscriminator(
-            spec.shape, m.d_hidden, m.d_pieces, m.d_keep_input, m.d_keep_hidden, m.d_init
+        label_conditioned_discriminator(
+            lambda m, spec: MaxoutDiscriminator(
+                spec.shape, m.d_hidden, m.d_pieces, m.d_keep_input, m.d_keep_hidden, m.d_init
+            ),
+            label_input="features",
+            has_heads=False,
+            name="maxout",
         ),
         "classifier",
         "the 2014 maxout discriminator with dropout",
+    ),
+)
+GENERATORS.register(
+    "dcgan",
+    GeneratorEntry(
+        label_conditioned_generator(
+            lambda m, spec: DCGANGenerator(spec.shape, latent_spec(m), m.g_channels, spec.output),
+            name="dcgan",
+        ),
+        "tanh",
+        "DCGAN (Radford et al. 2016): fractionally-strided convolutions, batch norm, ReLU, tanh",
+    ),
+)
+DISCRIMINATORS.register(
+    "dcgan",
+    DiscriminatorEntry(
+        label_conditioned_discriminator(
+            lambda m, spec: DCGANDiscriminator(
+                spec.shape, m.d_channels, spec.num_classes, latent_spec(m)
+            ),
+            label_input="channels",
+            has_heads=True,
+            name="dcgan",
+        ),
+        "classifier",
+        "DCGAN: strided convolutions, LeakyReLU(0.2), batch norm after the input layer; "
+        "AC-GAN class and InfoGAN Q heads on its trunk",
     ),
 )
 
@@ -95,6 +136,25 @@ DISCRIMINATORS.register(
         lambda m, spec: ConvAutoencoder(spec.shape, m.d_channels, m.d_code, m.d_energy),
         "autoencoder",
         "BEGAN's convolutional auto-encoder (images); its score is the reconstruction energy",
+    ),
+)
+
+GENERATORS.register(
+    "lapgan-level",
+    GeneratorEntry(
+        lambda m, spec: LapganLevelGenerator(
+            spec.shape, latent_spec(m), m.g_channels, spec.output, spec.condition_shape
+        ),
+        "linear",  # band-pass images lie in [-1, 1] and are given to G as they are
+        "LAPGAN band-pass level: 3-layer convnet of the upsampled coarse image and a noise plane",
+    ),
+)
+DISCRIMINATORS.register(
+    "lapgan-level",
+    DiscriminatorEntry(
+        lambda m, spec: LapganLevelDiscriminator(spec.shape, m.d_channels, spec.condition_shape),
+        "classifier",
+        "LAPGAN band-pass level: 2-layer convnet on the band-pass plus the upsampled coarse image",
     ),
 )
 
