@@ -10,6 +10,13 @@ same numbers) and its figures into out_dir. The analytic labs:
 - `generator-costs`: minimax, non-saturating and maximum-likelihood generator costs and the
   gradients they pass to G (seed 004).
 - `ab-game`: v(a, b) = ab under simultaneous, alternating and continuous gradient play (seed 004).
+
+The labs that train networks:
+
+- `optimal-discriminator`: with G fixed, a trained D reaches D* = p_data / (p_data + p_g)
+  (Proposition 1); then G and D together, drawn as the paper's Figure 1 (a)-(d).
+- `mode-collapse`: the ring of 8 and grid of 25 Gaussians, modes covered and high-quality share
+  over training (--data, --objective, --k, --iterations, --seed, --frames).
 """
 
 from __future__ import annotations
@@ -19,7 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from saddlepoint.lab import ab_game, generator_costs, jsd, lambda_divergence
+from saddlepoint.lab import (
+    ab_game,
+    generator_costs,
+    jsd,
+    lambda_divergence,
+    mode_collapse,
+    optimal_discriminator,
+)
 from saddlepoint.registry import Registry
 
 
@@ -32,7 +46,14 @@ class Lab:
 
 
 LABS: Registry[Lab] = Registry("lab")
-for _module in (jsd, lambda_divergence, generator_costs, ab_game):
+for _module in (
+    jsd,
+    lambda_divergence,
+    generator_costs,
+    ab_game,
+    optimal_discriminator,
+    mode_collapse,
+):
     LABS.register(
         _module.NAME, Lab(_module.NAME, _module.DESCRIPTION, _module.run, _module.summary)
     )

@@ -33,7 +33,7 @@ def test_collapse_onto_one_mode_covers_one():
     assert cov.high_quality_share == 1.0
 
 
-def test_the_threshold_is_inclusive_and_in_standard_deviations():
+def test_the_threshold_counts_standard_deviations_of_distance():
     sigma = GRID.std
     centre = GRID.centres[12]  # (0, 0)
     inside = centre + torch.tensor([2.99 * sigma, 0.0], dtype=torch.float64)

@@ -1,0 +1,200 @@
+"""The `saddlepoint eval fid|kid|is|pr|classes` commands: argparse wiring and the printout.
+
+    saddlepoint eval fid runs/00001-...                      classifier-feature Frechet distance
+    saddlepoint eval kid runs/00001-... --samples 5000       kernel distance, mean and std
+    saddlepoint eval fid runs/... --extractor inception --weights PATH   FID (docs/metrics.md)
+    saddlepoint eval fid --real --data mnist --root DIR      the sanity row: train vs test images
+
+Each prints the number, then the settings that made it (samples, reference split and count,
+extractor and its weights' checksum, preprocessing, the metric's own parameters); --out writes
+the whole result as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from saddlepoint.errors import SaddlepointError
+from saddlepoint.evaluate.features import EXTRACTORS
+from saddlepoint.evaluate.metrics import METRICS, MetricResult
+
+METRIC_VERBS = tuple(METRICS)  # fid, kid, is, pr, classes
+
+
+def add_metric_parsers(esub: argparse._SubParsersAction) -> None:
+    """Add one sub-command per metric to the `eval` sub-parsers."""
+    extractors = "; ".join(f"{name}: {source.description}" for name, source in EXTRACTORS.items())
+    for name, metric in METRICS.items():
+        direction = "higher" if metric.higher_is_better else "lower"
+        p = esub.add_parser(
+            name,
+            help=metric.description,
+            description=f"{metric.description} ({direction} is better). Scores a run's samples "
+            "against a split of its own dataset, with the offline dataset classifier's features "
+            "(labelled 'classifier-feature', never FID) or the FID Inception-v3 with weights you "
+            "supply. Reference features are cached under $SADDLEPOINT_CACHE or "
+            "~/.cache/saddlepoint. See docs/metrics.md.",
+        )
+        p.add_argument(
+            "run",
+            nargs="?",
+            default=None,
+            help="run folder or generator .safetensors file (omit with --real --data)",
+        )
+        p.add_argument(
+            "--samples", type=int, default=10_000, help="samples scored (default: 10000)"
+        )
+        p.add_argument(
+            "--extractor",
+            default="classifier",
+            choices=list(EXTRACTORS),
+            help=f"feature network (default: classifier). {extractors}",
+        )
+        p.add_argument(
+            "--weights",
+            default=None,
+            metavar="PATH",
+            help="Inception weights pt_inception-2015-12-05-6726825d.pth (default: the torch "
+            "hub cache); see docs/metrics.md for where the file comes from",
+        )
+        if metric.uses_reference:
+            p.add_argument(
+                "--split",
+                default="test",
+                choices=["train", "valid", "test"],
+                help="reference split of the run's dataset (default: test)",
+            )
+            p.add_argument(
+                "--reference",
+                type=int,
+                default=None,
+                metavar="N",
+                help="reference images: the split's first N (default: the whole split)",
+            )
+        p.add_argument(
+            "--seed", type=int, default=0, help="noise seed of the samples and KID subsets"
+        )
+        p.add_argument(
+            "--real",
+            action="store_true",
+            help="score real images in place of samples (the sanity row): the first --samples "
+            "images of the training split, or of the test split when --split train",
+        )
+        p.add_argument("--data", default=None, help="with --real and no RUN: the dataset")
+        p.add_argument("--root", default=None, help="with --data: the dataset's folder")
+        p.add_argument("--out", default=None, metavar="FILE", help="also write the result as JSON")
+        p.add_argument(
+            "--device", default="cpu", choices=["cpu", "cuda"], help="where features are computed"
+        )
+        p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+
+
+def _positive(value: int | None, name: str) -> int | None:
+    if value is not None and value < 1:
+        raise SaddlepointError(f"{name} must be at least 1, got {value}.")
+    return value
+
+
+def describe(result: MetricResult) -> list[str]:
+    """The printout: the number first, then the settings that made it."""
+    s, e = result.settings, result.extras
+    head = f"{s['label']}: {result.value:.6g}"
+    if result.name == "kid":
+        head += f" +/- {e['kid_std']:.3g} (std over {s['subsets']} subsets of {s['subset_size']})"
+    elif result.name == "is":
+        head += f" +/- {e['is_std']:.3g} (std over {s['splits']} splits of {s['per_split']})"
+    elif result.name == "pr":
+        head += f" F1 (precision {e['precision']:.4f}, recall {e['recall']:.4f})"
+    elif result.name == "classes":
+        head += (
+            f"; {e['covered']} of {e['classes']} classes covered; samples per class {e['counts']}"
+        )
+    lines = [head]
+    if "run" in s:
+        what = (
+            f"{s['samples']} samples of {s['run']} (iteration {s['iteration']}, "
+            f"noise seed {s['seed']})"
+        )
+    elif "real_split" in s:
+        what = f"{s['samples']} real {s['dataset']} {s['real_split']} images (the sanity row)"
+    else:
+        what = f"{s['samples']} images"
+    if "split" in s:
+        what += f" vs the first {s['reference_images']} {s['dataset']} {s['split']} images"
+    lines.append(f"  {what}")
+    if s["extractor"] == "classifier":
+        lines.append(
+            f"  features: dataset classifier, {s['feature_dim']}-d penultimate layer; trained on "
+            f"{s['classifier_train_images']} {s['classifier_dataset']} training images, test "
+            f"accuracy {s['classifier_test_accuracy']:.4f}"
+        )
+    else:
+        published = (
+            "the published file"
+            if s["weights_are_published_file"]
+            else "NOT the published file: not comparable with published numbers"
+        )
+        lines.append(
+            f"  features: FID Inception-v3, {s['feature_dim']}-d pool; weights {published}"
+        )
+    lines.append(f"  weights: {s['weights_file']} (sha256 {s['weights_sha256'][:16]}...)")
+    lines.append(f"  preprocessing: {s['preprocessing']}")
+    skip = {
+        "metric", "label", "dataset", "samples", "seed", "extractor", "feature_dim",
+        "weights_sha256", "preprocessing", "weights_file", "weights_are_published_file",
+        "classifier_dataset", "classifier_test_accuracy", "classifier_train_images", "run",
+        "iteration", "real_split", "split", "reference_images", "subsets", "subset_size",
+        "splits", "per_split",
+    }  # fmt: skip
+    rest = ", ".join(f"{k} {v}" for k, v in s.items() if k not in skip)
+    lines.append(f"  {rest}")
+    return lines
+
+
+def run_metric_command(args: argparse.Namespace) -> int:
+    """`saddlepoint eval METRIC ...`: score, print, optionally write JSON; returns the exit code."""
+    import torch
+
+    from saddlepoint.config import DataConfig
+    from saddlepoint.evaluate.metrics import score_real, score_run
+
+    if args.threads:
+        torch.set_num_threads(_positive(args.threads, "--threads"))
+    samples = _positive(args.samples, "--samples")
+    common = dict(
+        extractor=args.extractor,
+        seed=args.seed,
+        weights=args.weights,
+        device=args.device,
+    )
+    if hasattr(args, "split"):
+        common.update(split=args.split, reference_images=_positive(args.reference, "--reference"))
+    if args.run is None:
+        if not (args.real and args.data):
+            raise SaddlepointError(
+                "name a run folder, or score real images with --real --data NAME [--root DIR]."
+            )
+        data = DataConfig(name=args.data, root=args.root)
+        result = score_real(args.eval_verb, data, n=samples, **common)
+    elif args.data or args.root:
+        raise SaddlepointError("--data and --root are for --real without a run; drop them.")
+    elif args.real:
+        from saddlepoint.train.run import load
+
+        run = load(args.run)
+        result = score_real(args.eval_verb, run.config.data, n=samples, **common)
+        result.settings["run_dataset_of"] = str(run.path)
+    else:
+        result = score_run(args.eval_verb, args.run, n=samples, **common)
+    for line in describe(result):
+        print(line)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        print(f"  {out}")
+    sys.stdout.flush()
+    return 0
