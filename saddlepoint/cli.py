@@ -5,6 +5,7 @@
     saddlepoint sample runs/00001-... -n 64         a PNG grid of samples (--neighbours: Figure 2)
     saddlepoint interpolate runs/00001-...          lines in z-space (Figure 3)
     saddlepoint eval parzen runs/00001-...          the 2014 Parzen-window log-likelihood
+    saddlepoint eval fid|kid|is|pr|classes RUN      sample-quality metrics (docs/metrics.md)
     saddlepoint report runs/00001-...               one self-contained HTML page about a run
     saddlepoint lab jsd                             the theory made runnable (`lab` lists all)
     saddlepoint presets | datasets | objectives     what can be chosen
@@ -16,12 +17,14 @@ User mistakes print one line starting with "saddlepoint: error:" and exit with s
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 import warnings
 from pathlib import Path
 
 from saddlepoint.errors import SaddlepointError
+from saddlepoint.evaluate.commands import METRIC_VERBS, add_metric_parsers, run_metric_command
 
 EPILOG = """examples:
   saddlepoint train                                   the demo preset on the bundled mnist5k
@@ -85,6 +88,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the resolved config as JSON and exit without training",
     )
+    t.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda", "mps"),
+        default=None,
+        help="where to train (shortcut for --set train.device=...; auto: CUDA, then MPS, then "
+        "CPU; a missing device falls back to the CPU with a warning)",
+    )
+    t.add_argument(
+        "--precision",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        default=None,
+        help="autocast precision (shortcut for --set train.precision=...; auto: bfloat16 on "
+        "CUDA, float32 elsewhere; float16 uses a gradient scaler)",
+    )
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser(
@@ -104,6 +121,18 @@ def _parser() -> argparse.ArgumentParser:
         help="the paper's Figure 2: rows of samples whose rightmost column is the "
         "nearest training image (Euclidean, on pixels) of the sample beside it",
     )
+    s.add_argument(
+        "--per-class",
+        action="store_true",
+        help="class-conditional runs: one row per class, the same noise down each column",
+    )
+    s.add_argument(
+        "--sweep",
+        default=None,
+        metavar="CODE",
+        help="InfoGAN runs: vary one latent code (cat0, cont0, ...) along each row with the "
+        "noise and the other codes fixed; continuous codes run from -2 to 2",
+    )
 
     ip = sub.add_parser(
         "interpolate",
@@ -121,7 +150,18 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default=None, help="PNG path (default: RUN/samples/interpolation-seed<SEED>.png)"
     )
 
-    ev = sub.add_parser("eval", help="evaluate a run (parzen)")
+    av = sub.add_parser(
+        "average",
+        help="average the weights of several generator snapshots (Polyak averaging)",
+        description="Write the uniform average of the weights of generator snapshots of one "
+        "run (e.g. RUN/snapshots/generator-*.safetensors) as a new snapshot that sample, "
+        "interpolate and eval read like any other. Averaging the iterates of GAN training "
+        "lands nearer the equilibrium than any one of them (docs/reproduction.md measures it).",
+    )
+    av.add_argument("snapshots", nargs="+", help="two or more .safetensors snapshots of one run")
+    av.add_argument("--out", required=True, help="the averaged snapshot to write (.safetensors)")
+
+    ev = sub.add_parser("eval", help="evaluate a run (parzen, fid, kid, is, pr, classes)")
     esub = ev.add_subparsers(dest="eval_verb", metavar="METRIC")
     esub.required = True
     pz = esub.add_parser(
@@ -180,6 +220,7 @@ def _parser() -> argparse.ArgumentParser:
         help="score every kept snapshot and write the curve over training time",
     )
     pz.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    add_metric_parsers(esub)  # fid, kid, is, pr, classes: saddlepoint/evaluate/commands.py
 
     rp = sub.add_parser(
         "report",
@@ -217,6 +258,13 @@ def _parser() -> argparse.ArgumentParser:
     lb.add_argument("name", nargs="?", default=None, metavar="NAME", help="the lab to run")
     lb.add_argument("--out", default=None, help="folder for its files (default: runs/lab/NAME)")
     lb.add_argument("--list", action="store_true", help="list the labs and exit")
+    # Options of the labs that train (each lab takes those its run() names; see `lab --list`).
+    lb.add_argument("--data", default=None, help="mode-collapse: ring8 or grid25")
+    lb.add_argument("--objective", default=None, help="the objective to train with")
+    lb.add_argument("--k", type=int, default=None, help="D steps per G step (>= 1)")
+    lb.add_argument("--iterations", type=int, default=None, help="generator steps (>= 1)")
+    lb.add_argument("--seed", type=int, default=None, help="seed of the run")
+    lb.add_argument("--frames", type=int, default=None, help="pictures taken over training")
     return p
 
 
@@ -236,6 +284,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         sets.insert(0, f"data.name={args.data}")
     if args.objective:
         sets.insert(0, f"objective.name={args.objective}")
+    if args.device:
+        sets.append(f"train.device={args.device}")
+    if args.precision:
+        sets.append(f"train.precision={args.precision}")
     if args.resume:
         if args.preset or args.data or args.objective:
             raise SaddlepointError(
@@ -245,25 +297,45 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         from saddlepoint.checkpoint import load_training_state
         from saddlepoint.config import config_from_dict
+        from saddlepoint.train.lapgan import is_lapgan_run, lapgan_config
 
-        state = load_training_state(Path(args.resume) / "checkpoint.pt")
-        config = override(config_from_dict(json.loads(state["config"])), sets)
+        if is_lapgan_run(args.resume):  # a LAPGAN run folder keeps its config at the top
+            config = override(lapgan_config(args.resume), sets)
+        else:
+            state = load_training_state(Path(args.resume) / "checkpoint.pt")
+            config = override(config_from_dict(json.loads(state["config"])), sets)
     else:
         config = override(preset(args.preset or "demo"), sets)
     if args.dry_run:
         print(config.to_json())
         return 0
+    if config.model.generator == "lapgan":  # one Algorithm 1 per pyramid level
+        from saddlepoint.train.lapgan import train_lapgan as train
     run = train(config, out=args.out, resume=args.resume, progress=not args.quiet)
-    print(f"run folder: {run.path}")
-    print(f"samples:    {run.last_grid}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
+        print(f"run folder: {run.path}")
+        print(f"samples:    {run.last_grid}")
     return 130 if run.interrupted else 0
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
     from saddlepoint.report import save_samples
     from saddlepoint.train import load
+    from saddlepoint.train.lapgan import is_lapgan_run, load_lapgan
 
-    run = load(args.run)
+    if args.neighbours + args.per_class + (args.sweep is not None) > 1:
+        raise SaddlepointError("choose one of --neighbours, --per-class and --sweep.")
+    run = load_lapgan(args.run) if is_lapgan_run(args.run) else load(args.run)
+    if args.per_class or args.sweep is not None:
+        from saddlepoint.report.conditional import code_sweep_grid, per_class_grid
+
+        if args.per_class:
+            out = args.out or run.path / "samples" / f"per-class-seed{args.seed}.png"
+            print(per_class_grid(run.generator, out, seed=args.seed))
+        else:
+            out = args.out or run.path / "samples" / f"sweep-{args.sweep}-seed{args.seed}.png"
+            print(code_sweep_grid(run.generator, args.sweep, out, seed=args.seed))
+        return 0
     if args.neighbours:
         from saddlepoint.data import load_dataset
         from saddlepoint.report.figures import neighbours_figure
@@ -293,7 +365,16 @@ def _cmd_interpolate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_average(args: argparse.Namespace) -> int:
+    from saddlepoint.train.average import average_snapshots
+
+    print(average_snapshots(args.snapshots, args.out))
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
+    if args.eval_verb in METRIC_VERBS:
+        return run_metric_command(args)
     import torch
 
     from saddlepoint.evaluate.run_parzen import (
@@ -434,16 +515,27 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+LAB_OPTIONS = ("data", "objective", "k", "iterations", "seed", "frames")  # `lab` options -> run()
+
+
 def _cmd_lab(args: argparse.Namespace) -> int:
     from saddlepoint.lab import LABS
 
     if args.list or args.name is None:
         for name, lab in LABS.items():
-            print(f"{name:20s} {lab.description}")
+            print(f"{name:22s} {lab.description}")
         return 0
     lab = LABS.get(args.name)
     out = Path(args.out) if args.out else Path("runs") / "lab" / lab.name
-    numbers = lab.run(out)
+    options = {k: getattr(args, k) for k in LAB_OPTIONS if getattr(args, k) is not None}
+    takes = [k for k in LAB_OPTIONS if k in inspect.signature(lab.run).parameters]
+    for key in options:
+        if key not in takes:
+            offered = ", ".join(f"--{k}" for k in takes) or "no options"
+            raise SaddlepointError(
+                f"the {lab.name} lab takes no --{key} option (it takes {offered}); drop it."
+            )
+    numbers = lab.run(out, **options)
     for line in lab.summary(numbers) if lab.summary else []:
         print(line)
     for path in sorted(out.glob(f"{lab.name}*")):
@@ -455,6 +547,7 @@ COMMANDS = {
     "train": _cmd_train,
     "sample": _cmd_sample,
     "interpolate": _cmd_interpolate,
+    "average": _cmd_average,
     "eval": _cmd_eval,
     "report": _cmd_report,
     "presets": _cmd_presets,

@@ -110,6 +110,18 @@ def reconstruct(bands: list[torch.Tensor]) -> torch.Tensor:
     return x
 
 
+def padded_shape(dataset: Dataset, levels: int) -> tuple[int, int, int]:
+    """(C, H, W) of `dataset`'s images after `pad`, checked to carry a `levels`-level pyramid."""
+    if not dataset.is_image:
+        raise SaddlepointError(
+            f"a Laplacian pyramid needs images, but {dataset.name} holds points of shape "
+            f"{dataset.shape}: choose an image dataset or drop data.pyramid_level."
+        )
+    c, h, w = dataset.shape
+    check_levels((padded_size(h), padded_size(w)), levels)
+    return c, padded_size(h), padded_size(w)
+
+
 def level_dataset(dataset: Dataset, level: int, levels: int) -> Dataset:
     """One level of the pyramid of `dataset`'s (zero-padded) images, as LAPGAN trains it.
 
@@ -117,17 +129,12 @@ def level_dataset(dataset: Dataset, level: int, levels: int) -> Dataset:
     upsampled coarser image that conditions G_k and D_k, both (N, C, H_k, W_k) float.
     The top level k = levels - 1: x = l_{levels-1} in [0, 1], y = the class labels (or None).
     """
-    if not dataset.is_image:
-        raise SaddlepointError(
-            f"a Laplacian pyramid needs images, but {dataset.name} holds points of shape "
-            f"{dataset.shape}: choose an image dataset or drop data.pyramid_level."
-        )
+    padded_shape(dataset, levels)
     if not 0 <= level < levels:
         raise SaddlepointError(
             f"data.pyramid_level must lie in 0..{levels - 1} (0 = finest), got {level}."
         )
     x = pad(dataset.x)  # (N, C, H_0, W_0), sides a power of two
-    check_levels(tuple(x.shape[-2:]), levels)
     ls = lowpass(x, min(level + 2, levels))  # l_0 .. l_{level+1} (or .. the top)
     if level == levels - 1:
         return Dataset(dataset.name, dataset.split, ls[level], dataset.y, dataset.classes)

@@ -1,0 +1,218 @@
+"""LAPGAN's driver (Denton et al. 2015): one Algorithm 1 per pyramid level, in one run folder,
+and coarse-to-fine sampling from the trained levels.
+
+The paper trains the levels independently: level k < L-1 is a conditional GAN on the band-pass
+images h_k given the upsampled coarser image u(l_{k+1}), and the top level an ordinary GAN on
+the coarsest low-pass images (`saddlepoint.data.pyramid`). So a LAPGAN run is L ordinary runs
+of `saddlepoint.train.loop.train`, one per level, each with its own config (the LAPGAN config
+with data.pyramid_level=k and the level's networks), log, grids and checkpoints:
+
+    runs/00007-lapgan-mnist-mnist-non_saturating/
+        config.json     the LAPGAN config (model.generator = model.discriminator = "lapgan")
+        lapgan.json     the images' shape before padding, and the number of levels
+        00001-lapgan-mnist-level2-...    the coarsest level: `dcgan` G and D on 8x8
+        00002-lapgan-mnist-level1-...    band-pass 16x16: `lapgan-level` G and D
+        00003-lapgan-mnist-level0-...    band-pass 32x32
+        samples/        the coarse-to-fine grids written when training ends
+
+Every level trains for train.iterations generator steps (and at most train.max_minutes), with
+the same optimisers, objective and seed. Levels are trained coarsest first; an interrupted
+LAPGAN run resumes with `saddlepoint train --resume RUN`, which continues the level it stopped
+in and then trains the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from saddlepoint.config import Config, config_from_dict, validate
+from saddlepoint.data import load_dataset, pyramid
+from saddlepoint.errors import SaddlepointError
+from saddlepoint.nets.lapgan import LapganGenerator
+from saddlepoint.report import save_grid
+from saddlepoint.train.loop import _check_resume_config, train
+from saddlepoint.train.run import CHECKPOINT, CONFIG, Run, load, new_run_dir
+
+LAPGAN = "lapgan"  # model.generator and model.discriminator of a LAPGAN config
+LAPGAN_FILE = "lapgan.json"
+# The coarsest level: the paper uses MLPs, but on 8x8 MNIST every MLP pair tried here (the 2014
+# mlp/maxout nets with three learning-rate and initialisation variants, and a plain LeakyReLU MLP
+# pair) collapsed to one or two images within 600-1,500 iterations, while DCGAN's nets (batch
+# norm in G) drew varied digits after 1,500 (docs/lapgan.md).
+TOP_NETS = ("dcgan", "dcgan")
+LEVEL_NETS = ("lapgan-level", "lapgan-level")  # band-pass levels: the conditional convnets
+
+
+@dataclass
+class LapganRun(Run):
+    """A trained LAPGAN: `generator` samples coarse to fine; `levels[k]` is level k's Run."""
+
+    levels: list[Run] = field(default_factory=list)  # index k = level k (0 finest)
+
+
+def is_lapgan(config: Config) -> bool:
+    return config.model.generator == LAPGAN
+
+
+def is_lapgan_run(path: str | os.PathLike) -> bool:
+    """True for a run folder that `train_lapgan` wrote."""
+    return (Path(path) / LAPGAN_FILE).is_file()
+
+
+def level_config(config: Config, level: int) -> Config:
+    """The ordinary config that trains pyramid level `level` of the LAPGAN config `config`."""
+    top = level == config.data.pyramid_levels - 1
+    g, d = TOP_NETS if top else LEVEL_NETS
+    return dataclasses.replace(
+        config,
+        preset=f"{config.preset}-level{level}",
+        data=dataclasses.replace(config.data, pyramid_level=level),
+        model=dataclasses.replace(config.model, generator=g, discriminator=d),
+    )
+
+
+def _check(config: Config) -> None:
+    validate(config)
+    m = config.model
+    if not is_lapgan(config):
+        raise SaddlepointError(
+            "train_lapgan needs model.generator=lapgan and model.discriminator=lapgan: start "
+            "from a lapgan preset (saddlepoint presets)."
+        )
+    if m.conditional != "none":
+        raise SaddlepointError(
+            "this LAPGAN is unconditional (the paper's class-conditional variant is not "
+            "implemented): set model.conditional=none."
+        )
+    if m.info_categorical or m.info_continuous:
+        raise SaddlepointError(
+            "LAPGAN levels take plain noise, not InfoGAN codes: remove model.info_categorical "
+            "and model.info_continuous."
+        )
+
+
+def _level_runs(path: Path) -> dict[int, Path]:
+    """Level -> its run folder inside a LAPGAN run (the latest one with a checkpoint)."""
+    found: dict[int, Path] = {}
+    for sub in sorted(p for p in path.iterdir() if re.match(r"^\d{5}-", p.name)):
+        if (sub / CHECKPOINT).is_file() and (sub / CONFIG).is_file():
+            level = json.loads((sub / CONFIG).read_text())["data"]["pyramid_level"]
+            if level is not None:
+                found[int(level)] = sub  # sorted by number: a later run of a level wins
+    return found
+
+
+def lapgan_config(path: str | os.PathLike) -> Config:
+    """The LAPGAN config saved at the top of a LAPGAN run folder."""
+    return _read_lapgan(Path(path))[0]
+
+
+def _read_lapgan(path: Path) -> tuple[Config, dict]:
+    if not is_lapgan_run(path):
+        raise SaddlepointError(
+            f"{path} is not a LAPGAN run folder (it has no {LAPGAN_FILE}): pass the folder "
+            "that `saddlepoint train --preset lapgan-...` wrote."
+        )
+    config = config_from_dict(json.loads((path / CONFIG).read_text()))
+    return config, json.loads((path / LAPGAN_FILE).read_text())
+
+
+def train_lapgan(
+    config: Config | None = None,
+    *,
+    out: str | os.PathLike = "runs",
+    resume: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> LapganRun:
+    """Train every level of a LAPGAN, coarsest first, in one run folder; returns the LapganRun.
+
+    `resume` continues a LAPGAN run folder: the level that was stopped resumes exactly, levels
+    not started yet start; only train.* durations and intervals may differ from the saved config.
+    If a level is interrupted (Ctrl-C, SIGTERM) the returned run has interrupted=True and that
+    level's generator.
+    """
+    if resume is not None:
+        path = Path(resume)
+        saved, _ = _read_lapgan(path)
+        config = _check_resume_config(saved, config)
+    else:
+        if config is None:
+            raise SaddlepointError("train_lapgan needs a config: start from a lapgan preset.")
+        _check(config)
+        data = load_dataset(config.data, "train")
+        padded = pyramid.padded_shape(data, config.data.pyramid_levels)  # fails early if unfit
+        path = new_run_dir(out, config)
+        info = {
+            "levels": config.data.pyramid_levels,
+            "shape": list(data.shape),  # (C, H, W) of the images before padding
+            "padded_shape": list(padded),
+        }
+        (path / LAPGAN_FILE).write_text(json.dumps(info, indent=2))
+        del data
+    (path / CONFIG).write_text(config.to_json())
+
+    levels = config.data.pyramid_levels
+    for level in reversed(range(levels)):  # coarsest first
+        existing = _level_runs(path).get(level)
+        wanted = level_config(config, level)
+        if existing is not None:
+            run = train(wanted, resume=existing, progress=progress)
+        else:
+            run = train(wanted, out=path, progress=progress)
+        if run.interrupted:
+            print(
+                f"LAPGAN interrupted in level {level}: continue with "
+                f"`saddlepoint train --resume {path}`"
+            )
+            return LapganRun(
+                path, config, run.generator, run.iteration, run.last_grid, interrupted=True
+            )
+
+    lapgan = load_lapgan(path)
+    t = config.train
+    lapgan.last_grid = save_grid(
+        lapgan.sample(t.grid_size, seed=t.seed + 2), path / "samples" / "lapgan.png"
+    )
+    save_pyramid_figure(lapgan, path / "samples" / "coarse-to-fine.png", seed=t.seed + 2)
+    return lapgan
+
+
+def load_lapgan(path: str | os.PathLike, device: str | torch.device = "cpu") -> LapganRun:
+    """Load a LAPGAN run folder: every level's latest snapshot, chained coarse to fine."""
+    path = Path(path)
+    config, info = _read_lapgan(path)
+    found = _level_runs(path)
+    runs = []
+    for level in range(info["levels"]):
+        if level not in found:
+            raise SaddlepointError(
+                f"{path} has no trained level {level} yet: continue training with "
+                f"`saddlepoint train --resume {path}`."
+            )
+        runs.append(load(found[level], device))
+    generator = LapganGenerator([r.generator for r in runs], tuple(info["shape"])).to(device)
+    generator.eval()
+    iteration = min(r.iteration for r in runs)  # generator steps every level has taken
+    return LapganRun(path, config, generator, iteration, levels=runs)
+
+
+@torch.no_grad()
+def save_pyramid_figure(run: LapganRun, out: str | os.PathLike, n: int = 8, seed: int = 0) -> Path:
+    """n rows, one per sample: the images l~_{L-1}, ..., l~_0 that sampling made, coarsest
+    on the left, each enlarged (nearest neighbour) to the finest level's padded size."""
+    g = torch.Generator().manual_seed(seed)
+    images = run.generator.pyramid(run.generator.sample_z(n, g))  # coarsest first
+    full = images[-1].shape[-1]
+    columns = [
+        torch.nn.functional.interpolate(x, scale_factor=full // x.shape[-1], mode="nearest")
+        for x in images
+    ]
+    grid = torch.stack(columns, dim=1).flatten(0, 1)  # (n * L, C, H, W), row by row
+    return save_grid(grid, out, ncols=len(columns))
