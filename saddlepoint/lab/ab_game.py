@@ -176,7 +176,6 @@ def _spiral_gif(sim: np.ndarray, eta: float, path: os.PathLike, frames: int = 40
     """An animated GIF of the simultaneous spiral, drawn up to step k in each frame."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     fig = Figure(figsize=(3.2, 3.2), dpi=80)  # 256 x 256 pixels; fixed layout, drawn 40 times
     canvas = FigureCanvasAgg(fig)
@@ -196,15 +195,9 @@ def _spiral_gif(sim: np.ndarray, eta: float, path: os.PathLike, frames: int = 40
         head.set_data([sim[k, 0]], [sim[k, 1]])
         ax.set_title(f"simultaneous steps, eta = {eta:g}: n = {k}", fontsize=8)
         canvas.draw()
-        rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])  # (H, W, 3) uint8
-        images.append(rgb.convert("P", palette=Image.ADAPTIVE, colors=32))
+        images.append(output.gif_frame(canvas))
     durations = [80] * (len(images) - 1) + [1500]  # ms per frame; hold the last one
-    try:
-        images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
-    except OSError as err:
-        raise SaddlepointError(
-            f"could not write {path} ({err.strerror}); choose a writable --out."
-        ) from None
+    output.save_gif(images, path, durations)
 
 
 def summary(numbers: dict) -> list[str]:

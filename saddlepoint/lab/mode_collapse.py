@@ -276,7 +276,6 @@ def _gif(samples: list[np.ndarray], history: list[dict], data: str, title: str, 
     """The frames as an animated GIF (Pillow), one scatter per frame."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     n_modes = len(toy.modes(data).centres)
     images = []
@@ -287,15 +286,9 @@ def _gif(samples: list[np.ndarray], history: list[dict], data: str, title: str, 
         _draw_points(ax, points, frame, data, n_modes)
         fig.suptitle(title, fontsize=7)
         canvas.draw()
-        rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])  # (H, W, 3) uint8
-        images.append(rgb.convert("P", palette=Image.ADAPTIVE, colors=32))
+        images.append(output.gif_frame(canvas))
     durations = [400] * (len(images) - 1) + [1500]  # ms per frame; hold the last one
-    try:
-        images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
-    except OSError as err:
-        raise SaddlepointError(
-            f"could not write {path} ({err.strerror}); choose a writable --out."
-        ) from None
+    output.save_gif(images, path, durations)
 
 
 def summary(numbers: dict) -> list[str]:

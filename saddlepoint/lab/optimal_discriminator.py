@@ -436,7 +436,6 @@ def _gif(frames: list[_Frame], path: os.PathLike) -> None:
     """Every recorded frame of phase 2 as an animated GIF (Pillow)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from PIL import Image
 
     fig = Figure(figsize=(4.8, 3.2), dpi=80)  # 384 x 256 pixels; fixed layout, drawn per frame
     canvas = FigureCanvasAgg(fig)
@@ -449,15 +448,9 @@ def _gif(frames: list[_Frame], path: os.PathLike) -> None:
             title = f"D trained with G fixed (D -> D*), JSD = {frame.jsd:.4f}"
         panel.show(frame, title)
         canvas.draw()
-        rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])  # (H, W, 3) uint8
-        images.append(rgb.convert("P", palette=Image.ADAPTIVE, colors=32))
+        images.append(output.gif_frame(canvas))
     durations = [1200] + [100] * (len(images) - 2) + [1500]  # ms: hold the first and last
-    try:
-        images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
-    except OSError as err:
-        raise SaddlepointError(
-            f"could not write {path} ({err.strerror}); choose a writable --out."
-        ) from None
+    output.save_gif(images, path, durations)
 
 
 def summary(numbers: dict) -> list[str]:

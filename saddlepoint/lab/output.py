@@ -13,6 +13,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from PIL import Image
+
 from saddlepoint.errors import SaddlepointError
 
 if TYPE_CHECKING:
@@ -71,3 +74,19 @@ def save_figure(fig: Figure, path: Path, dpi: int = 110) -> Path:
             f"could not write {path} ({err.strerror}); choose a writable --out."
         ) from None
     return path
+
+
+def gif_frame(canvas) -> Image.Image:
+    """The drawn Agg canvas as one palette GIF frame (32 colours keep the file small)."""
+    rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])  # (H, W, 3) uint8
+    return rgb.convert("P", palette=Image.ADAPTIVE, colors=32)
+
+
+def save_gif(images: list[Image.Image], path: str | os.PathLike, durations: list[int]) -> None:
+    """Write frames as a looping GIF (`durations` in ms per frame), or one clear error."""
+    try:
+        images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
+    except OSError as err:
+        raise SaddlepointError(
+            f"could not write {path} ({err.strerror}); choose a writable --out."
+        ) from None
