@@ -80,6 +80,10 @@ def resolve_run_path(run: str | os.PathLike) -> Path:
 def load(run: str | os.PathLike, device: str | torch.device = "cpu") -> Run:
     """Load a run folder's latest snapshot (or a snapshot file) for sampling and evaluation."""
     path = resolve_run_path(run)
+    if path.is_dir() and (path / "lapgan.json").is_file():  # one run per pyramid level
+        from saddlepoint.train.lapgan import load_lapgan  # (imports this module)
+
+        return load_lapgan(path, device)
     file = path / SNAPSHOT if path.is_dir() else path
     if path.is_dir() and not file.is_file():
         raise SaddlepointError(

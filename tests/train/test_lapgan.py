@@ -166,3 +166,19 @@ def test_misuse_is_refused(tmp_path):
     with pytest.raises(SaddlepointError, match="not a LAPGAN run folder"):
         load_lapgan(tmp_path)
     assert not any(tmp_path.iterdir())  # nothing was written before the refusals
+
+
+def test_lapgan_folders_open_everywhere_a_run_does(trained, tmp_path):
+    from saddlepoint.cli import main
+    from saddlepoint.train.run import load
+
+    run = load(trained.path)  # the ordinary loader recognises the LAPGAN folder
+    assert len(run.levels) == len(trained.levels)
+    x = run.sample(6, seed=1)
+    assert x.shape == (6, 1, 28, 28) and float(x.min()) >= 0 and float(x.max()) <= 1
+    out = tmp_path / "lines.png"
+    assert (
+        main(["interpolate", str(trained.path), "--rows", "2", "--steps", "3", "--out", str(out)])
+        == 0
+    )
+    assert out.stat().st_size > 0
