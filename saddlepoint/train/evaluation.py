@@ -27,11 +27,9 @@ import torch
 
 from saddlepoint.config import Config
 from saddlepoint.data import load_dataset
-from saddlepoint.errors import SaddlepointError
 
 BEST_SNAPSHOT = "best.safetensors"
 BEST_JSON = "best.json"
-METRIC_NAMES = ("parzen", "fid", "kid", "is", "pr", "classes")
 
 
 @dataclass(frozen=True)
@@ -81,10 +79,3 @@ def write_best(run_dir: Path, score: Score, iteration: int) -> None:
     record = {"metric": score.metric, "value": score.value, "iteration": iteration}
     tmp.write_text(json.dumps(record, indent=2) + "\n")
     os.replace(tmp, run_dir / BEST_JSON)
-
-
-def check_metric(name: str) -> None:
-    if name not in METRIC_NAMES:
-        raise SaddlepointError(
-            f"train.eval_metric must be one of {', '.join(METRIC_NAMES)}, got {name!r}."
-        )
