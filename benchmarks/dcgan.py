@@ -1,8 +1,8 @@
-"""Benchmark: DCGAN training throughput at 32x32 on the CPU, against this machine's float32
-matmul peak, in float32, channels-last and bfloat16 autocast.
+"""Benchmark: DCGAN training throughput at 32x32 on the CPU (or a CUDA GPU), against the same
+machine's float32 matmul peak, in float32, channels-last and bfloat16 autocast.
 
     .venv/bin/python benchmarks/dcgan.py [--quick] [--threads 1,2] [--batch 64] [--rounds 3]
-                                         [--out PATH]
+                                         [--device cpu|cuda] [--out PATH]
 
 The model is the registered `dcgan` pair at 3x32x32 with the paper's widths (ngf = ndf = 64,
 z of 100): G 100 -> 256@4x4 -> 128@8x8 -> 64@16x16 -> 3@32x32, D 3@32 -> 64@16 -> 128@8 ->
@@ -20,7 +20,11 @@ real and fake in separate passes; the G step reuses the D step's G(z), as the lo
                   its rate read from its own log.jsonl (warm-up line dropped): checks that the
                   step-level numbers are what a user gets
 
-at 1 and 2 threads. Every round runs each variant once, in turn (reversed in odd rounds), and
+at 1 and 2 threads. With --device cuda: one thread count (torch's default), the float32 peak
+on CUDA sizes (2048-8192, TF32 off as torch's default), and one more variant, float16
+autocast with a GradScaler per optimiser (train.precision=float16).
+
+Every round runs each variant once, in turn (reversed in odd rounds), and
 measures the float32 torch.mm peak (square 1024 and 2048, best single product; 2 n^3 FLOPs)
 at each thread count; reported numbers are medians over rounds, peaks the best product.
 
@@ -37,8 +41,9 @@ norm, activations and biases are not counted. One iteration of m images:
   total   m (3 F_G - F_G1 + 8 F_D - 2 F_D1)
 
 i.e. forward plus twice forward for each backward, less the input gradients nobody needs.
-Writes benchmarks/results/dcgan-cpu.json and a markdown table beside it (.md); --quick (a
-seconds-long smoke test of every path) writes to a temporary folder unless --out is given.
+Writes benchmarks/results/dcgan-cpu.json (dcgan-cuda.json) and a markdown table beside it
+(.md); --quick (a seconds-long smoke test of every path) writes to a temporary folder unless
+--out is given.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ SHAPE = (3, 32, 32)
 MODEL = ModelConfig(generator="dcgan", discriminator="dcgan", z_dim=100)  # ngf = ndf = 64
 ADAM = OptimConfig(name="adam", lr=2e-4, lr_decay=1.0, betas=(0.5, 0.999))
 STEP_VARIANTS = ("float32", "channels_last", "bfloat16")
+CUDA_STEP_VARIANTS = (*STEP_VARIANTS, "float16")
 
 
 # ------------------------------------------------------------------------------------ FLOPs
@@ -127,23 +133,27 @@ def flops_per_image(g_layers: list[int], d_layers: list[int]) -> int:
 # ------------------------------------------------------------------------------ timing
 
 
-def time_steps(variant: str, batch: int, iterations: int, warmup: int) -> dict:
+def time_steps(
+    variant: str, batch: int, iterations: int, warmup: int, device: torch.device
+) -> dict:
     """images/s of `iterations` d_step + g_step pairs after `warmup` untimed ones."""
     torch.manual_seed(0)
-    G = build_generator(MODEL, SHAPE)
-    D = build_discriminator(MODEL, SHAPE)
-    real = torch.rand(batch * 4, *SHAPE) * 2 - 1  # a few minibatches of random "images"
+    G = build_generator(MODEL, SHAPE).to(device)
+    D = build_discriminator(MODEL, SHAPE).to(device)
+    real = torch.rand(batch * 4, *SHAPE, device=device) * 2 - 1  # a few random "minibatches"
     if variant == "channels_last":
         G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
         real = real.contiguous(memory_format=torch.channels_last)
+    low = {"bfloat16": torch.bfloat16, "float16": torch.float16}.get(variant)
     autocast = (
-        torch.autocast("cpu", dtype=torch.bfloat16)
-        if variant == "bfloat16"
-        else contextlib.nullcontext()
+        torch.autocast(device.type, dtype=low) if low is not None else contextlib.nullcontext()
     )
+    scaler_d = scaler_g = None
+    if variant == "float16":  # as the loop does: one scaler per optimiser
+        scaler_d, scaler_g = torch.amp.GradScaler(device.type), torch.amp.GradScaler(device.type)
     opt_g, opt_d = build_optimizer(G.parameters(), ADAM), build_optimizer(D.parameters(), ADAM)
     objective = OBJECTIVES.get("non_saturating")
-    noise = torch.Generator().manual_seed(1)
+    noise = torch.Generator(device).manual_seed(1)
     seconds = []
     for i in range(warmup + iterations):
         start = time.perf_counter()
@@ -152,10 +162,17 @@ def time_steps(variant: str, batch: int, iterations: int, warmup: int) -> dict:
         with autocast:
             fake = G(z)
         d = d_step(
-            D, opt_d, objective, real=x, fake=fake.detach(), autocast=autocast, separate=True
+            D,
+            opt_d,
+            objective,
+            real=x,
+            fake=fake.detach(),
+            autocast=autocast,
+            separate=True,
+            scaler=scaler_d,
         )
-        g = g_step(D, opt_g, objective, fake=fake, autocast=autocast)
-        float(g.loss)  # wait for the work (the CPU runs eagerly; this is cheap)
+        g = g_step(D, opt_g, objective, fake=fake, autocast=autocast, scaler=scaler_g)
+        float(g.loss)  # wait for the work (synchronises CUDA; cheap on the CPU)
         if i >= warmup:
             seconds.append(time.perf_counter() - start)
     assert math.isfinite(float(d.loss)), f"{variant}: D loss not finite"
@@ -172,7 +189,15 @@ def random_image_folder(path: Path, count: int) -> Path:
     return path
 
 
-def time_loop(folder: Path, batch: int, threads: int, lines: int, every: int, scratch: Path):
+def time_loop(
+    folder: Path,
+    batch: int,
+    threads: int,
+    lines: int,
+    every: int,
+    scratch: Path,
+    device: torch.device,
+):
     """images/s of the real loop, from its log (the first line is a warm-up)."""
     config = override(
         Config(
@@ -184,6 +209,8 @@ def time_loop(folder: Path, batch: int, threads: int, lines: int, every: int, sc
         [
             f"train.batch_size={batch}",
             f"train.threads={threads}",
+            f"train.device={device.type}",
+            "train.precision=float32",
             f"train.iterations={every * (lines + 1)}",
             f"train.log_every={every}",
             "train.sample_every=0",
@@ -210,21 +237,30 @@ def main() -> None:
         "--batch", type=int, default=None, help="minibatch size (default 64; 8 with --quick)"
     )
     parser.add_argument("--rounds", type=int, default=None, help="rounds (default 3; 1 quick)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--out", default=None, help="JSON path; the .md is written beside it")
     args = parser.parse_args()
-    threads_list = [int(t) for t in args.threads.split(",")]
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda, but PyTorch sees no CUDA GPU here")
+    cuda = device.type == "cuda"
+    threads_list = [torch.get_num_threads()] if cuda else [int(t) for t in args.threads.split(",")]
+    step_variants = CUDA_STEP_VARIANTS if cuda else STEP_VARIANTS
     rounds = args.rounds or (1 if args.quick else 3)
     batch = args.batch or (8 if args.quick else 64)
     if args.out is not None:
         out = Path(args.out)
     elif args.quick:
-        out = Path(tempfile.mkdtemp(prefix="dcgan-quick-")) / "dcgan-cpu.json"
+        out = Path(tempfile.mkdtemp(prefix="dcgan-quick-")) / f"dcgan-{device.type}.json"
     else:
-        out = RESULTS / "dcgan-cpu.json"
+        out = RESULTS / f"dcgan-{device.type}.json"
     # iterations timed per measurement (float32 ~0.3-0.6 s per iteration of 64 on this CPU;
     # bfloat16 without native instructions far slower, so fewer)
     plan = {"float32": (1, 6), "channels_last": (1, 6), "bfloat16": (1, 1)}
     lines, every = (2, 3) if not args.quick else (1, 1)
+    if cuda:  # ~1-3 ms per iteration: many more, and warm-ups for cuDNN's choices
+        plan = {v: (20, 200) for v in step_variants}
+        lines, every = 2, 200
     if args.quick:
         plan = {v: (1, 1) for v in plan}
 
@@ -238,16 +274,24 @@ def main() -> None:
     load_start, wall_start, cpu_start = os.getloadavg(), time.perf_counter(), busy_cpu_seconds()
     scratch = Path(tempfile.mkdtemp(prefix="dcgan-bench-"))
     folder = random_image_folder(scratch / "images", max(4 * batch, 20) * 5 // 4)
-    names = [f"{v} t{t}" for t in threads_list for v in (*STEP_VARIANTS, "loop")]
+    names = [f"{v} t{t}" for t in threads_list for v in (*step_variants, "loop")]
     results: dict[str, list[dict]] = {n: [] for n in names}
     peaks: dict[int, dict[str, list]] = {t: {} for t in threads_list}
+    if cuda:
+        peak_sizes = (512, 1024) if args.quick else (2048, 4096, 8192)
+    else:
+        peak_sizes = (256, 512) if args.quick else (1024, 2048)
+    bf16_peak = {}  # once per thread count, before the rounds
+    for t in threads_list:
+        torch.set_num_threads(t)
+        calls = matmul_peak(torch.bfloat16, peak_sizes, device, 3, budget_s=12.0)
+        bf16_peak[t] = peak_summary(calls)
     try:
         for r in range(rounds):
             order = names if r % 2 == 0 else names[::-1]
             for t in threads_list:
                 torch.set_num_threads(t)
-                sizes = (256, 512) if args.quick else (1024, 2048)
-                calls = matmul_peak(torch.float32, sizes, torch.device("cpu"), 3, budget_s=12.0)
+                calls = matmul_peak(torch.float32, peak_sizes, device, 3, budget_s=12.0)
                 for key, rates in calls.items():
                     if isinstance(rates, list):
                         peaks[t].setdefault(key, []).extend(rates)
@@ -257,10 +301,10 @@ def main() -> None:
                 torch.set_num_threads(t)
                 before, start = busy_cpu_seconds(), time.perf_counter()
                 if variant == "loop":
-                    m = time_loop(folder, batch, t, lines, every, scratch)
+                    m = time_loop(folder, batch, t, lines, every, scratch, device)
                 else:
                     warmup, iterations = plan[variant]
-                    m = time_steps(variant, batch, iterations, warmup)
+                    m = time_steps(variant, batch, iterations, warmup, device)
                 wall = time.perf_counter() - start
                 m["other_processes_cpu_share"] = other_share(before, busy_cpu_seconds(), wall)
                 m["load_average_1min_after"] = os.getloadavg()[0]
@@ -292,6 +336,8 @@ def main() -> None:
             "images_per_s_rounds": rates,
             "gflops": gflops,
             "share_of_float32_peak": gflops / peak,
+            "share_of_float32_peak_median": gflops / peak_by_threads[t]["median_gflops_at_best"],
+            "share_of_bfloat16_peak": gflops / bf16_peak[t]["best_gflops"],
             "x_float32_steps": med / base,
             "other_processes_cpu_share": [m["other_processes_cpu_share"] for m in results[name]],
         }
@@ -299,6 +345,8 @@ def main() -> None:
     record = {
         "benchmark": "DCGAN 3x32x32 training throughput (benchmarks/dcgan.py)",
         "machine": {
+            "device": device.type,
+            "gpu": torch.cuda.get_device_name(device) if cuda else None,
             "cpu_model": cpu_model(),
             "cpu_count": os.cpu_count(),
             "cpu_flags": cpu_flags(),
@@ -312,6 +360,7 @@ def main() -> None:
         "rounds": rounds,
         "flops": {"g_layers": g_layers, "d_layers": d_layers, "per_image": per_image},
         "float32_matmul_peak": {str(t): peak_by_threads[t] for t in threads_list},
+        "bfloat16_matmul_peak": {str(t): bf16_peak[t] for t in threads_list},
         "results": summary,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -327,10 +376,14 @@ def _rounded(values) -> tuple:
 
 def markdown(record: dict) -> str:
     mach = record["machine"]
+    where = f"{mach['cpu_model']}, {mach['cpu_count']} CPUs ({', '.join(mach['cpu_flags'])})"
+    if mach.get("gpu"):
+        where = f"{mach['gpu']} (host: {where})"
+    bf16 = record.get("bfloat16_matmul_peak")
     lines = [
-        "# DCGAN training throughput, 3x32x32 (cpu)",
+        f"# DCGAN training throughput, 3x32x32 ({mach.get('device', 'cpu')})",
         "",
-        f"{mach['cpu_model']}, {mach['cpu_count']} CPUs ({', '.join(mach['cpu_flags'])}); "
+        f"{where}; "
         f"torch {mach['torch_version']}; {mach['date']}; batch {record['batch']}; "
         f"{record['rounds']} interleaved rounds, medians.",
         "",
@@ -344,14 +397,25 @@ def markdown(record: dict) -> str:
             f"({p['best_at']})"
             for t, p in record["float32_matmul_peak"].items()
         )
-        + ".",
+        + "."
+        + (
+            " bfloat16 peak (best product): "
+            + "; ".join(
+                f"{t} thread{'s' if t != '1' else ''} **{p['best_gflops']:.1f}** GFLOP/s "
+                f"({p['best_at']})"
+                for t, p in bf16.items()
+            )
+            + "."
+            if bf16 and "best_gflops" not in bf16  # older records held one peak
+            else ""
+        ),
         "",
         f"FLOPs per image per iteration (convolutions and linear layers, counted from the "
         f"shapes): {record['flops']['per_image'] / 1e6:.1f} M.",
         "",
         "| variant | threads | images/s (median) | rounds | GFLOP/s | share of fp32 peak "
-        "| x float32 |",
-        "|---|---:|---:|---|---:|---:|---:|",
+        "| of its median | x float32 |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
     for r in record["results"].values():
         rounds = ", ".join(f"{v:.1f}" for v in r["images_per_s_rounds"])
@@ -359,13 +423,21 @@ def markdown(record: dict) -> str:
         lines.append(
             f"| {name} | {r['threads']} | {r['images_per_s_median']:.1f} | {rounds} | "
             f"{r['gflops']:.1f} | {r['share_of_float32_peak']:.0%} | "
+            f"{r.get('share_of_float32_peak_median', float('nan')):.0%} | "
             f"{r['x_float32_steps']:.2f} |"
         )
+    lines += [
+        "",
+        "Share of fp32 peak: over the best single product; 'of its median': over the median "
+        "of the samples at that size and layout.",
+    ]
     lines += ["", "Per-round ratios to float32 (same round, same thread count):", ""]
     results = record["results"]
     for t in sorted({r["threads"] for r in results.values()}):
         base = results[f"float32 t{t}"]["images_per_s_rounds"]
-        for variant in ("channels_last", "bfloat16", "loop"):
+        for variant in ("channels_last", "bfloat16", "float16", "loop"):
+            if f"{variant} t{t}" not in results:
+                continue
             rates = results[f"{variant} t{t}"]["images_per_s_rounds"]
             ratios = ", ".join(f"{a / b:.2f}" for a, b in zip(rates, base))
             lines.append(f"- {variant}, {t} thread{'s' if t > 1 else ''}: {ratios}")

@@ -307,6 +307,12 @@ def train(
                 "optim_g": opt_g.state_dict(),
                 "optim_d": opt_d.state_dict(),
                 **({"objective_state": state.state_dict()} if state is not None else {}),
+                # float16: the loss scales reached, so a resumed run steps the same
+                **(
+                    {"scaler_d": scaler_d.state_dict(), "scaler_g": scaler_g.state_dict()}
+                    if scaler_d is not None
+                    else {}
+                ),
                 "sampler": sampler.state_dict(),
                 **rng_states(),
                 **({"rng_ranks": ranks, "world_size": ctx.world_size} if ranks else {}),
@@ -352,6 +358,9 @@ def train(
     grid_options = {"ncols": spec["num_classes"]} if "num_classes" in spec and data.is_image else {}
     autocast = autocast_for(precision, device)
     scaler_d, scaler_g = grad_scaler(precision, device), grad_scaler(precision, device)
+    if scaler_d is not None and resume_state is not None and "scaler_d" in resume_state:
+        scaler_d.load_state_dict(resume_state["scaler_d"])
+        scaler_g.load_state_dict(resume_state["scaler_g"])
     k = t.k  # discriminator steps per generator step
     stats = _Accumulator()
     bar = tqdm(

@@ -175,7 +175,7 @@ def test_missing_device_falls_back_to_the_cpu_with_one_warning(tmp_path, device)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+@pytest.mark.parametrize("precision", ["float32", "bfloat16", "float16"])
 def test_cuda_training_and_resume(tmp_path, precision):
     sets = ("train.device=cuda", f"train.precision={precision}")
     straight = train(tiny_config("train.iterations=16", *sets), out=tmp_path / "a", progress=False)
