@@ -9,6 +9,7 @@ import math
 
 import pytest
 import torch
+from torch import nn
 
 from saddlepoint.config import ModelConfig
 from saddlepoint.nets import (
@@ -16,8 +17,8 @@ from saddlepoint.nets import (
     build_discriminator,
     build_generator,
 )
-from saddlepoint.nets.dropout import Dropout
-from saddlepoint.nets.maxout import Maxout
+from saddlepoint.nets.dropout import Dropout, keep_mask
+from saddlepoint.nets.maxout import Maxout, _PieceMax
 from saddlepoint.nets.prior import sample_noise
 
 SMALL = ModelConfig(z_dim=6, g_hidden=(16, 12), d_hidden=(8, 8), d_pieces=3)
@@ -101,8 +102,57 @@ def test_paper_sizes_and_initialisation():
 def test_maxout_is_max_over_pieces():
     layer = Maxout(3, units=2, pieces=4)
     x = torch.randn(5, 3)
-    h = layer.linear(x).view(5, 2, 4)
-    torch.testing.assert_close(layer(x), h.max(dim=2).values)
+    h = layer.linear(x).view(5, 4, 2)  # piece-major: column j * units + i is piece j of unit i
+    torch.testing.assert_close(layer(x), h.max(dim=1).values)
+
+
+def test_maxout_gradient_is_amax_gradient_ties_included():
+    v = torch.randn(6, 5, 7, dtype=torch.float64)
+    v[0, 1, 2] = v[0, 3, 2] = v[0, :, 2].max() + 1  # a two-way tie at the maximum
+    v[1, :, 0] = 0.5  # all five pieces tied
+    a = v.clone().requires_grad_(True)
+    b = v.clone().requires_grad_(True)
+    g = torch.randn(6, 7, dtype=torch.float64)
+    _PieceMax.apply(a).backward(g)
+    b.amax(dim=1).backward(g)  # ties share the gradient evenly
+    torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-15)
+    torch.testing.assert_close(a.grad[0, 1, 2], g[0, 2] / 2)
+    w = torch.randn(3, 4, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(_PieceMax.apply, (w,))
+    assert torch.autograd.gradgradcheck(_PieceMax.apply, (w,))  # gradient penalties need it
+
+
+def test_maxout_loads_unit_major_weights_of_version_1(tmp_path):
+    torch.manual_seed(0)
+    new = nn.Sequential(Maxout(6, units=3, pieces=4))
+    old_rows = torch.arange(12).view(4, 3).t().reshape(-1)  # v1 row i*4+j = v2 row j*3+i
+    state = new.state_dict()
+    state["0.linear.weight"] = state["0.linear.weight"][old_rows]
+    state["0.linear.bias"] = state["0.linear.bias"][old_rows]
+    state._metadata["0"]["version"] = 1  # as a version-1 module saved it
+    torch.save({"discriminator": state}, tmp_path / "old.pt")
+    loaded = torch.load(tmp_path / "old.pt", weights_only=True)["discriminator"]
+    again = nn.Sequential(Maxout(6, units=3, pieces=4))
+    again.load_state_dict(loaded)
+    x = torch.randn(5, 6)
+    torch.testing.assert_close(again(x), new(x))
+    fresh = nn.Sequential(Maxout(6, units=3, pieces=4))
+    fresh.load_state_dict(new.state_dict())  # version 2: loaded as it is
+    torch.testing.assert_close(fresh(x), new(x))
+
+
+def test_dropout_mask_draws_units_independently():
+    torch.manual_seed(0)
+    for n in (1, 3, 5, 7):  # sizes that are not a multiple of the 4 units per 64-bit draw
+        m = keep_mask(torch.Size([n]), 0.8, torch.float32)
+        assert m.shape == (n,)
+        assert all(v == 0.0 or v == pytest.approx(65536 / 52429, rel=1e-7) for v in m.tolist())
+    m = keep_mask(torch.Size([1000, 1000]), 0.8, torch.float64) > 0
+    assert m.double().mean().item() == pytest.approx(0.8, abs=0.0015)  # std error 0.0004
+    lanes = m.view(-1, 4).double()  # the 4 units one 64-bit draw serves
+    corr = torch.corrcoef(lanes.t())
+    assert (corr - torch.eye(4, dtype=torch.float64)).abs().max() < 0.01  # std error ~0.002
+    assert keep_mask(torch.Size([64]), 0.5, torch.float32).unique().tolist() == [0.0, 2.0]
 
 
 def test_marginal_output_bias_reproduces_mean_image():
@@ -147,7 +197,9 @@ def test_dropout_keeps_units_with_the_right_probability_and_scale(p):
     kept = (y > 0).double().mean().item()
     assert kept == pytest.approx(1 - p, abs=0.003)  # 400k draws: std error ~0.0008
     values = torch.unique(y).tolist()
-    assert values[0] == 0.0 and values[1] == pytest.approx(1 / (1 - p)) and len(values) == 2
+    q = round((1 - p) * 2**16) / 2**16  # the keep probability, rounded to 2^-16
+    assert abs(q - (1 - p)) < 2**-17
+    assert values[0] == 0.0 and values[1] == pytest.approx(1 / q) and len(values) == 2
     assert y.mean().item() == pytest.approx(1.0, abs=0.01)  # inverted dropout keeps the mean
     y.requires_grad_(False)
     xg = torch.ones(3, 5, requires_grad=True)

@@ -80,8 +80,9 @@ def test_dcgan_discriminator_separates_and_samples_move_towards_the_data(tmp_pat
 def test_conditional_gan_samples_land_on_their_class(mode, tmp_path):
     """On ring8 (8 Gaussians, the label is the mode), G(z, c) must land nearest mode c.
 
-    The 2014 MLP nets with the label concatenated to z and given to D by `mode`; 100 iterations
-    (measured agreement 0.97 with concat and 1.0 with projection; chance 0.125)."""
+    The 2014 MLP nets with the label concatenated to z and given to D by `mode`; 200 iterations
+    (chance 0.125). Measured over seeds 0-11: agreement 1.00 for every seed, with concat and
+    with projection; at 100 iterations 10-30% of seeds (by seed range) were still below 0.6."""
     config = tiny_config(
         "data.name=ring8",
         "data.limit=2000",
@@ -100,7 +101,7 @@ def test_conditional_gan_samples_land_on_their_class(mode, tmp_path):
         "optim_d.lr_decay=1",
         "optim_g.lr_decay=1",
         "train.batch_size=64",
-        "train.iterations=100",
+        "train.iterations=200",
         "train.log_every=50",
     )
     G = train(config, out=tmp_path, progress=False).generator
