@@ -19,6 +19,7 @@ real and fake in separate passes; the G step reuses the D step's G(z), as the lo
   loop float32    the real loop, `saddlepoint.train(config)`, on a folder of random 32x32 PNGs,
                   its rate read from its own log.jsonl (warm-up line dropped): checks that the
                   step-level numbers are what a user gets
+  loop channels_last  the same with train.channels_last=true
 
 at 1 and 2 threads. With --device cuda: one thread count (torch's default), the float32 peak
 on CUDA sizes (2048-8192, TF32 off as torch's default), and one more variant, float16
@@ -197,6 +198,7 @@ def time_loop(
     every: int,
     scratch: Path,
     device: torch.device,
+    channels_last: bool = False,
 ):
     """images/s of the real loop, from its log (the first line is a warm-up)."""
     config = override(
@@ -210,6 +212,7 @@ def time_loop(
             f"train.batch_size={batch}",
             f"train.threads={threads}",
             f"train.device={device.type}",
+            f"train.channels_last={channels_last}",
             "train.precision=float32",
             f"train.iterations={every * (lines + 1)}",
             f"train.log_every={every}",
@@ -274,7 +277,8 @@ def main() -> None:
     load_start, wall_start, cpu_start = os.getloadavg(), time.perf_counter(), busy_cpu_seconds()
     scratch = Path(tempfile.mkdtemp(prefix="dcgan-bench-"))
     folder = random_image_folder(scratch / "images", max(4 * batch, 20) * 5 // 4)
-    names = [f"{v} t{t}" for t in threads_list for v in (*step_variants, "loop")]
+    loops = ("loop", "loop_channels_last")
+    names = [f"{v} t{t}" for t in threads_list for v in (*step_variants, *loops)]
     results: dict[str, list[dict]] = {n: [] for n in names}
     peaks: dict[int, dict[str, list]] = {t: {} for t in threads_list}
     if cuda:
@@ -300,8 +304,9 @@ def main() -> None:
                 t = int(t)
                 torch.set_num_threads(t)
                 before, start = busy_cpu_seconds(), time.perf_counter()
-                if variant == "loop":
-                    m = time_loop(folder, batch, t, lines, every, scratch, device)
+                if variant in loops:
+                    cl = variant == "loop_channels_last"
+                    m = time_loop(folder, batch, t, lines, every, scratch, device, cl)
                 else:
                     warmup, iterations = plan[variant]
                     m = time_steps(variant, batch, iterations, warmup, device)
@@ -419,7 +424,9 @@ def markdown(record: dict) -> str:
     ]
     for r in record["results"].values():
         rounds = ", ".join(f"{v:.1f}" for v in r["images_per_s_rounds"])
-        name = "loop (float32)" if r["variant"] == "loop" else r["variant"]
+        name = {"loop": "loop (float32)", "loop_channels_last": "loop (channels_last)"}.get(
+            r["variant"], r["variant"]
+        )
         lines.append(
             f"| {name} | {r['threads']} | {r['images_per_s_median']:.1f} | {rounds} | "
             f"{r['gflops']:.1f} | {r['share_of_float32_peak']:.0%} | "
@@ -435,7 +442,7 @@ def markdown(record: dict) -> str:
     results = record["results"]
     for t in sorted({r["threads"] for r in results.values()}):
         base = results[f"float32 t{t}"]["images_per_s_rounds"]
-        for variant in ("channels_last", "bfloat16", "float16", "loop"):
+        for variant in ("channels_last", "bfloat16", "float16", "loop", "loop_channels_last"):
             if f"{variant} t{t}" not in results:
                 continue
             rates = results[f"{variant} t{t}"]["images_per_s_rounds"]

@@ -15,7 +15,8 @@ C B A ... in the next round), and each number below is the median over the round
   saddlepoint  the real loop, `saddlepoint.train(config, out=tmp, progress=False)`, with the
                paper's networks (G 100-1200-1200-784 ReLU/sigmoid; D maxout 240x5 -> 240x5 -> 1,
                dropout 0.8/0.5), momentum SGD, k = 1, on the full MNIST, at batch 100 and 500, in
-               float32 and with train.precision=bfloat16 (autocast).
+               float32 and with train.precision=bfloat16 (autocast; on CUDA float16 too, with
+               its GradScaler).
   reference    benchmarks/reference_loop.py: the same networks trained the way tutorials write it
                (DataLoader over uint8, BCEWithLogitsLoss, a second G forward, D not frozen in the
                G step, loss.item() every iteration), float32, same batch, threads and optimiser.
@@ -33,7 +34,9 @@ right in the steady state, to within the queue depth of one line; the reference 
 
 FLOPs per iteration are counted analytically from the layer shapes (see `flops_per_iteration`);
 "GFLOP/s" and "share of peak" use saddlepoint's count for both loops' useful work, and the
-reference's own (larger) count is recorded too.
+reference's own (larger) count is recorded too. The share is given twice: over the best single
+product of the run (the headline, and what the goal is judged on) and over the median of the
+samples at that size and layout (what a typical large product reaches in the same run).
 
 Writes benchmarks/results/throughput-{device}.json and a markdown table next to it (.md); with
 --quick (a smoke test of every code path, seconds long) it writes to a temporary folder unless

@@ -9,7 +9,6 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 from saddlepoint.config import ModelConfig
 from saddlepoint.nets import (
@@ -18,7 +17,7 @@ from saddlepoint.nets import (
     build_generator,
 )
 from saddlepoint.nets.dropout import Dropout, keep_mask
-from saddlepoint.nets.maxout import Maxout, _PieceMax
+from saddlepoint.nets.maxout import Maxout
 from saddlepoint.nets.prior import sample_noise
 
 SMALL = ModelConfig(z_dim=6, g_hidden=(16, 12), d_hidden=(8, 8), d_pieces=3)
@@ -102,43 +101,8 @@ def test_paper_sizes_and_initialisation():
 def test_maxout_is_max_over_pieces():
     layer = Maxout(3, units=2, pieces=4)
     x = torch.randn(5, 3)
-    h = layer.linear(x).view(5, 4, 2)  # piece-major: column j * units + i is piece j of unit i
-    torch.testing.assert_close(layer(x), h.max(dim=1).values)
-
-
-def test_maxout_gradient_is_amax_gradient_ties_included():
-    v = torch.randn(6, 5, 7, dtype=torch.float64)
-    v[0, 1, 2] = v[0, 3, 2] = v[0, :, 2].max() + 1  # a two-way tie at the maximum
-    v[1, :, 0] = 0.5  # all five pieces tied
-    a = v.clone().requires_grad_(True)
-    b = v.clone().requires_grad_(True)
-    g = torch.randn(6, 7, dtype=torch.float64)
-    _PieceMax.apply(a).backward(g)
-    b.amax(dim=1).backward(g)  # ties share the gradient evenly
-    torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-15)
-    torch.testing.assert_close(a.grad[0, 1, 2], g[0, 2] / 2)
-    w = torch.randn(3, 4, 5, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(_PieceMax.apply, (w,))
-    assert torch.autograd.gradgradcheck(_PieceMax.apply, (w,))  # gradient penalties need it
-
-
-def test_maxout_loads_unit_major_weights_of_version_1(tmp_path):
-    torch.manual_seed(0)
-    new = nn.Sequential(Maxout(6, units=3, pieces=4))
-    old_rows = torch.arange(12).view(4, 3).t().reshape(-1)  # v1 row i*4+j = v2 row j*3+i
-    state = new.state_dict()
-    state["0.linear.weight"] = state["0.linear.weight"][old_rows]
-    state["0.linear.bias"] = state["0.linear.bias"][old_rows]
-    state._metadata["0"]["version"] = 1  # as a version-1 module saved it
-    torch.save({"discriminator": state}, tmp_path / "old.pt")
-    loaded = torch.load(tmp_path / "old.pt", weights_only=True)["discriminator"]
-    again = nn.Sequential(Maxout(6, units=3, pieces=4))
-    again.load_state_dict(loaded)
-    x = torch.randn(5, 6)
-    torch.testing.assert_close(again(x), new(x))
-    fresh = nn.Sequential(Maxout(6, units=3, pieces=4))
-    fresh.load_state_dict(new.state_dict())  # version 2: loaded as it is
-    torch.testing.assert_close(fresh(x), new(x))
+    h = layer.linear(x).view(5, 2, 4)
+    torch.testing.assert_close(layer(x), h.max(dim=2).values)
 
 
 def test_dropout_mask_draws_units_independently():
