@@ -200,7 +200,7 @@ def train(
     D = build_discriminator(config.model, data.shape, **spec).to(device)
     if ctx.enabled:  # same initial weights everywhere; own dropout masks per rank
         torch.manual_seed(t.seed + 1_000_003 * ctx.rank)
-    if t.channels_last and data.is_image:  # NHWC: faster convolutions on some hardware
+    if t.channels_last and data.is_image and _convolutional(G, D):  # NHWC convolutions
         G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     G_train = distributed.wrap_generator(ctx, G, device)  # what the loop calls; saves use G
@@ -526,6 +526,12 @@ def train(
 
 def _jsonable(spec: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in spec.items()}
+
+
+def _convolutional(*nets: torch.nn.Module) -> bool:
+    """Whether any of the nets convolves (channels-last changes nothing for the others)."""
+    kinds = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)
+    return any(isinstance(m, kinds) for net in nets for m in net.modules())
 
 
 def _compiled_discriminator(D: torch.nn.Module) -> torch.nn.Module:
