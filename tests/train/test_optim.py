@@ -54,3 +54,28 @@ def test_sampler_visits_every_example_once_per_epoch_and_resumes():
         assert torch.equal(a, t.next())
     with pytest.raises(ValueError):
         EpochSampler(2, 3, seed=0)
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_optimisers_are_fused_and_step_as_the_default_loop(name):
+    torch.manual_seed(0)
+    start = [torch.randn(7, 5), torch.randn(5)]
+    grads = [[torch.randn_like(t) for t in start] for _ in range(4)]
+    cfg = OptimConfig(name=name, lr=0.05, momentum=0.5)
+    fused = [torch.nn.Parameter(t.clone()) for t in start]
+    plain = [torch.nn.Parameter(t.clone()) for t in start]
+    opt = build_optimizer(fused, cfg)
+    assert opt.defaults["fused"] is True  # this PyTorch has CPU kernels for both
+    ref = (
+        torch.optim.SGD(plain, lr=0.05, momentum=0.5)
+        if name == "sgd"
+        else torch.optim.Adam(plain, lr=0.05, betas=cfg.betas)
+    )
+    for step in grads:
+        for p, q, g in zip(fused, plain, step):
+            p.grad, q.grad = g.clone(), g.clone()
+        opt.step()
+        ref.step()
+    for p, q, t in zip(fused, plain, start):
+        assert (p - t).abs().max() > 0.01  # they moved
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
