@@ -77,9 +77,9 @@ from throughput import (  # noqa: E402
     matmul_peak,
     other_share,
     peak_summary,
+    time_real_loop,
 )
 
-import saddlepoint as sp  # noqa: E402
 from saddlepoint.config import Config, DataConfig, ModelConfig, OptimConfig, override  # noqa: E402
 from saddlepoint.nets import build_discriminator, build_generator  # noqa: E402
 from saddlepoint.objectives import OBJECTIVES  # noqa: E402
@@ -200,7 +200,7 @@ def time_loop(
     device: torch.device,
     channels_last: bool = False,
 ):
-    """images/s of the real loop, from its log (the first line is a warm-up)."""
+    """images/s of the real loop on `folder`, from its log (the first line is a warm-up)."""
     config = override(
         Config(
             model=MODEL,
@@ -214,19 +214,10 @@ def time_loop(
             f"train.device={device.type}",
             f"train.channels_last={channels_last}",
             "train.precision=float32",
-            f"train.iterations={every * (lines + 1)}",
-            f"train.log_every={every}",
-            "train.sample_every=0",
-            "train.checkpoint_every=0",
-            "train.snapshot_every=0",
             "train.grid_size=4",
         ],
     )
-    run = sp.train(config, out=scratch, progress=False)
-    records = sp.read_log(run.path)
-    shutil.rmtree(run.path)
-    rates = [r["images_per_s"] for r in records[1:]]
-    return {"images_per_s": len(rates) / sum(1 / r for r in rates), "line_rates": rates}
+    return time_real_loop(config, every, lines, scratch)
 
 
 # --------------------------------------------------------------------------------- main

@@ -242,12 +242,17 @@ def schedule(device: torch.device, precision: str, batch: int, quick: bool) -> t
 
 
 def time_saddlepoint(base: Config, v: Variant, log_every: int, lines: int, scratch: Path) -> dict:
-    """One measurement of the real loop; the rate is read from its own log.jsonl."""
+    """One measurement of the real loop at this variant's batch and precision."""
+    config = override(base, [f"train.batch_size={v.batch}", f"train.precision={v.precision}"])
+    return time_real_loop(config, log_every, lines, scratch)
+
+
+def time_real_loop(config: Config, log_every: int, lines: int, scratch: Path) -> dict:
+    """Train `lines + 1` log lines of `log_every` iterations, writing nothing in between, and
+    read the rate from the loop's own log.jsonl (the first line is the warm-up)."""
     config = override(
-        base,
+        config,
         [
-            f"train.batch_size={v.batch}",
-            f"train.precision={v.precision}",
             f"train.iterations={log_every * (lines + 1)}",
             f"train.log_every={log_every}",
             "train.sample_every=0",
@@ -259,7 +264,7 @@ def time_saddlepoint(base: Config, v: Variant, log_every: int, lines: int, scrat
     records = sp.read_log(run.path)
     shutil.rmtree(run.path)
     if len(records) != lines + 1:
-        raise RuntimeError(f"expected {lines + 1} log lines from {v.name}, got {len(records)}")
+        raise RuntimeError(f"expected {lines + 1} log lines, got {len(records)}")
     rates = [r["images_per_s"] for r in records[1:]]  # the first line is the warm-up
     return {
         "images_per_s": len(rates) / sum(1 / r for r in rates),  # equal images per line
