@@ -152,7 +152,8 @@ def small_classifier(tmp_path_factory):
 
 def test_classifier_trained_on_2000_digits_is_far_above_chance(small_classifier) -> None:
     """On the 500 mnist5k test digits, after one epoch on 2,000 training digits: 0.930 measured
-    (chance is 0.1); the benchmark records the full classifiers (MNIST > 0.99, Fashion > 0.90)."""
+    (0.904-0.930 over recipe seeds 0-7; chance is 0.1); the benchmark records the full
+    classifiers (MNIST > 0.99, Fashion > 0.90)."""
     trained, cache, _ = small_classifier
     assert trained.meta["train_images"] == 2000 and trained.meta["test_images"] == 500
     assert 0.85 < trained.test_accuracy <= 1.0

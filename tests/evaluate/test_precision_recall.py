@@ -27,6 +27,23 @@ def brute_force(real: list[list[float]], fake: list[list[float]], k: int) -> tup
     return share(fake, real), share(real, fake)
 
 
+def closest_call(real: torch.Tensor, fake: torch.Tensor, k: int) -> float:
+    """How near, relative to the float32 rounding of ||a||^2 + ||b||^2 - 2 a.b, any point comes
+    to the edge of another set's ball: smallest |d^2(q, c) - r_c^2| over every query q and
+    centre c, both ways, in float64, over 2 (d + 3) u max ||x||^2 (one such error in the
+    distance and one in the radius; u = 2^-24). Above 1 no float32 summation order can move a
+    point across an edge, so exact agreement of the counts is owed on every CPU."""
+    real, fake = real.double(), fake.double()
+    closest = math.inf
+    for queries, centres in ((fake, real), (real, fake)):
+        d_cc = torch.cdist(centres, centres).square()
+        radii = d_cc.topk(k + 1, dim=1, largest=False).values[:, k]  # (m,) itself excluded
+        gap = (torch.cdist(queries, centres).square() - radii[None, :]).abs().min()
+        closest = min(closest, float(gap))
+    norms = max(float(x.square().sum(1).max()) for x in (real, fake))
+    return closest / (2 * (real.shape[1] + 3) * 2**-24 * norms)
+
+
 def test_radii_on_a_line() -> None:
     """Points 0..9: the k-th nearest other point is k away at the ends, less inside."""
     assert knn_radii(LINE, 1).sqrt().tolist() == pytest.approx([1.0] * 10)
@@ -68,6 +85,7 @@ def test_matches_brute_force_on_random_clouds(n, m, k, dtype) -> None:
     expected = brute_force(real.tolist(), fake.tolist(), k)
     got = precision_recall(real.to(dtype), fake.to(dtype), k=k)
     assert 0 < expected[0] < 1 and 0 < expected[1] < 1  # a non-trivial case
+    assert closest_call(real.to(dtype), fake.to(dtype), k) > 10  # 180 and 120 here
     assert (got.precision, got.recall) == pytest.approx(expected, abs=1e-12)
 
 
@@ -75,6 +93,9 @@ def test_blocking_gives_the_same_answer(monkeypatch) -> None:
     g = torch.Generator().manual_seed(3)
     real, fake = torch.randn(70, 5, generator=g), torch.randn(80, 5, generator=g) + 0.3
     whole = precision_recall(real, fake)
+    # a block of one row takes another matrix-product path, which may round differently; no
+    # point lies within that rounding of a ball's edge (36 times it here), so the counts agree
+    assert closest_call(real, fake, pr_module.K) > 10
     monkeypatch.setattr(pr_module, "BLOCK_ELEMENTS", 100)  # one or two rows per block
     assert precision_recall(real, fake) == whole
 

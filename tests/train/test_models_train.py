@@ -1,10 +1,13 @@
 """Seconds-long training runs of DCGAN, the conditional GAN, AC-GAN and InfoGAN through the one
 Algorithm 1 loop, each checking that something real was learnt (against chance, on held-out
-data or fresh samples): the figures in the comments were measured on the 2-core CPU."""
+data or fresh samples). A GAN's trajectory is chaotic: another CPU's rounding gives another run,
+much as another seed does, so each threshold sits against chance and below the worst of many
+seeds (the ranges in the comments, measured on a 2-core CPU with train.seed varied)."""
 
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -56,7 +59,8 @@ def _log(run) -> list[dict]:
 
 
 def test_dcgan_discriminator_separates_and_samples_move_towards_the_data(tmp_path, valid):
-    config = tiny_config(*DCGAN)
+    # 60 iterations: at 40 the move below ranged 0.011-0.108 over seeds 0-11, at 60 0.074-0.223
+    config = tiny_config(*DCGAN, "train.iterations=60")
     torch.manual_seed(config.train.seed)  # the loop's initialisation, to compare with
     G0 = build_generator(config.model, (1, 28, 28))
     run = train(config, out=tmp_path, progress=False)
@@ -69,9 +73,10 @@ def test_dcgan_discriminator_separates_and_samples_move_towards_the_data(tmp_pat
         accuracy = ((real_scores > 0).float().mean() + (fake_scores < 0).float().mean()) / 2
         mean_before = to_unit(G0.eval()(z), G0.output).mean().item()
         mean_after = to_unit(G(z), G.output).mean().item()
-    # D tells held-out real digits from fresh samples (measured 1.0; chance 0.5) ...
+    # D tells held-out real digits from fresh samples (0.97-1.0 over seeds 0-11; chance 0.5) ...
     assert accuracy > 0.8
-    # ... and G's samples moved towards the data's mean intensity (0.50 -> 0.44; data 0.13).
+    # ... and G's samples moved towards the data's mean intensity (0.50 -> 0.32 here; data 0.13).
+    # An untrained G moves by exactly 0.
     data_mean = valid.x.mean().item()
     assert abs(mean_after - data_mean) < abs(mean_before - data_mean) - 0.02
 
@@ -116,14 +121,14 @@ def test_conditional_gan_samples_land_on_their_class(mode, tmp_path):
 def test_acgan_class_head_learns_the_classes(tmp_path, valid):
     run = train(tiny_config(*DCGAN, "model.conditional=acgan"), out=tmp_path, progress=False)
     log = _log(run)
-    assert log[-1]["term_acgan_d"] < log[0]["term_acgan_d"] - 1.0  # 4.18 -> 1.03 measured
+    assert log[-1]["term_acgan_d"] < log[0]["term_acgan_d"] - 1.0  # 4.3 -> 1.2-1.8, seeds 0-7
     G, D = run.generator, _trained_discriminator(run, num_classes=10)
     y = valid.y[:N]
     with torch.no_grad():
         real = D.heads(from_unit(valid.x[:N], G.output))["class_logits"]
         fake = D.heads(G(G.sample_z(N, torch.Generator().manual_seed(0)), y))["class_logits"]
-    # D's class head classifies held-out digits (measured 0.74; chance 0.1), and G's samples
-    # of class c are classified as c (measured 0.74): G uses its label.
+    # D's class head classifies held-out digits (0.78-0.82 over seeds 0-7; chance 0.1 +- 0.013
+    # on 500 images), and G's samples of class c are classified as c (0.91-1.0): G uses its label.
     assert (real.argmax(1) == y).float().mean() > 0.4
     assert (fake.argmax(1) == y).float().mean() > 0.4
 
@@ -132,15 +137,22 @@ def test_infogan_q_head_recovers_the_codes(tmp_path):
     config = tiny_config(*DCGAN, "model.info_categorical=10", "model.info_continuous=2")
     run = train(config, out=tmp_path, progress=False)
     log = _log(run)
-    assert log[-1]["term_infogan_d"] < log[0]["term_infogan_d"] - 0.5  # 2.59 -> 1.54 measured
+    # -E log Q(c | x) for a Q that knows nothing: log 10 for the categorical code, and for each
+    # U(-1, 1) code 0.5 E c^2 = 1/6; a 10-iteration window of 320 samples wanders by ~0.02 about
+    # it. Over seeds 0-39 the first window read 2.58-2.63 and the last 0.71-1.98.
+    chance = math.log(10) + 2 / 6
+    assert log[-1]["term_infogan_d"] < chance - 0.25
     G, D = run.generator, _trained_discriminator(run)
     with torch.no_grad():
         z = G.sample_z(N, torch.Generator().manual_seed(0))
         heads = D.heads(G(z))
     _, (categorical,), continuous = G.latent.split(z)
-    # Q names the categorical code of fresh samples (measured 0.36; chance 0.1) ...
-    assert (heads["code_logits"].argmax(1) == categorical.argmax(1)).float().mean() > 0.2
-    # ... and its means track the continuous codes (correlations measured 0.90 and 0.90).
+    # Q names the categorical code of fresh samples: 0.25-0.99 over seeds 0-39, so the bound is
+    # set by chance, 0.1 + 5 binomial standard errors on 500 samples (sqrt(0.09 / 500) = 0.013) ...
+    chance_hits = 0.1 + 5 * math.sqrt(0.1 * 0.9 / N)
+    assert (heads["code_logits"].argmax(1) == categorical.argmax(1)).float().mean() > chance_hits
+    # ... and its means track the continuous codes (correlations 0.81-0.95 over seeds 0-39;
+    # chance 0 +- 0.045 on 500 samples).
     for j in range(2):
         r = torch.corrcoef(torch.stack([heads["code_mean"][:, j], continuous[:, j]]))[0, 1]
         assert r > 0.6
