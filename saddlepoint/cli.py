@@ -11,7 +11,9 @@
     saddlepoint presets | datasets | objectives     what can be chosen
     saddlepoint data download mnist --to DIR        fetch a dataset (nothing else downloads)
 
-User mistakes print one line starting with "saddlepoint: error:" and exit with status 2.
+User mistakes, damaged inputs and outputs that cannot be written print one line starting with
+"saddlepoint: error:" and exit with status 2; a run stopped by a signal exits with 128 + its
+number (130 for Ctrl-C, 143 for SIGTERM) after saving its checkpoint.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
 
-from saddlepoint.errors import SaddlepointError
+from saddlepoint.errors import SaddlepointError, cause, writing
 from saddlepoint.evaluate.commands import METRIC_VERBS, add_metric_parsers, run_metric_command
 
 EPILOG = """examples:
@@ -80,8 +83,8 @@ def _parser() -> argparse.ArgumentParser:
         "--resume",
         default=None,
         metavar="RUN",
-        help="continue this run folder from its checkpoint (only train.* "
-        "durations and intervals may change)",
+        help="continue this run folder from its checkpoint (only train.* durations and "
+        "intervals, and optim_d/optim_g lr, lr_decay and lr_min may change)",
     )
     t.add_argument(
         "--dry-run",
@@ -316,7 +319,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
         print(f"run folder: {run.path}")
         print(f"samples:    {run.last_grid}")
-    return 130 if run.interrupted else 0
+    if run.interrupted:  # the shell's convention for a process stopped by a signal
+        return 128 + int(run.stop_signal or signal.SIGINT)
+    return 0
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -414,19 +419,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
         data = DataConfig(name=args.data, root=args.root)
         result = parzen_of_real(data, settings)
-        folder = Path(args.out or "runs/eval")
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = _folder(Path(args.out or "runs/eval"))
         stem = f"parzen-real-{args.data.replace(':', '-').replace('/', '-')}"
         return _report_parzen(
             result, folder, stem, f"{settings.samples} real training images", args.data
         )
     if args.data or args.root:
         raise SaddlepointError("--data and --root are for --real without a run; drop them.")
-    run = load(args.run)
-    folder = Path(args.out) if args.out else run.path / "eval"
-    folder.mkdir(parents=True, exist_ok=True)
-    if args.snapshots:
-        curve = parzen_curve(run.path, settings)
+    if args.snapshots:  # the kept snapshots, each loaded (or skipped) on its own
+        from saddlepoint.train.run import resolve_run_path
+
+        path = resolve_run_path(args.run)
+        run_dir = path if path.is_dir() else path.parent
+        folder = _folder(Path(args.out) if args.out else run_dir / "eval")
+        curve = parzen_curve(run_dir, settings)
         save_curve(curve, folder / "parzen-curve.json", folder / "parzen-curve.png")
         for c in curve:
             when = f"{c['seconds'] / 60:7.1f} min" if c["seconds"] is not None else ""
@@ -436,6 +442,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             )
         print(f"curve: {folder / 'parzen-curve.json'}, {folder / 'parzen-curve.png'}")
         return 0
+    run = load(args.run)
+    folder = _folder(Path(args.out) if args.out else run.path / "eval")
     if args.real:
         from saddlepoint.evaluate.run_parzen import parzen_of_real
 
@@ -455,6 +463,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         f"{settings.samples} samples of iteration {run.iteration}",
         run.config.data.name,
     )
+
+
+def _folder(folder: Path) -> Path:
+    """An output folder, made if need be (or one sentence why it cannot be)."""
+    with writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _report_parzen(result, folder: Path, stem: str, what: str, data_name: str) -> int:
@@ -573,6 +588,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `saddlepoint train --dry-run | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python's exit flush quiet
         return 0
+    except OSError as e:  # a file the commands above did not name themselves
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"saddlepoint: error: {where}{cause(e)}.", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

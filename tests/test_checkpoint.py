@@ -7,6 +7,7 @@ import pickle
 
 import pytest
 import torch
+from tiny import tiny_config
 
 from saddlepoint.checkpoint import (
     load_snapshot,
@@ -25,10 +26,23 @@ class _Evil:
 
 
 def test_training_state_round_trip_and_refuses_code(tmp_path):
-    state = {"w": torch.arange(3.0), "iteration": 7, "rng": torch.get_rng_state(), "config": "{}"}
+    state = {
+        "generator": {"w": torch.arange(3.0)},
+        "discriminator": {},
+        "optim_g": {},
+        "optim_d": {},
+        "sampler": {"epoch": 0, "position": 20},
+        "rng_cpu": torch.get_rng_state(),
+        "rng_noise": torch.get_rng_state(),
+        "iteration": 7,
+        "d_updates": 7,
+        "g_updates": 7,
+        "elapsed": 1.5,
+        "config": tiny_config().to_json(),
+    }
     path = save_training_state(tmp_path / "c.pt", state)
     back = load_training_state(path)
-    assert back["iteration"] == 7 and torch.equal(back["w"], state["w"])
+    assert back["iteration"] == 7 and torch.equal(back["generator"]["w"], torch.arange(3.0))
     evil = tmp_path / "evil.pt"
     torch.save({"x": _Evil()}, evil, pickle_module=pickle)
     with pytest.raises(SaddlepointError, match="not a readable saddlepoint checkpoint"):

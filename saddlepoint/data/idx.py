@@ -70,7 +70,13 @@ def _redownload(name: str) -> str:
 
 
 def missing_folder_error(name: str, root: str | os.PathLike, default: bool) -> SaddlepointError:
-    """The error for a dataset folder that does not exist; shared by every file-based source."""
+    """The error for a dataset folder that does not exist (or is a file); shared by every
+    file-based source."""
+    if os.path.exists(root):  # a file (or something else) where the folder should be
+        return SaddlepointError(
+            f"the {name} data.root {root} is a file, not a folder: point data.root at the "
+            f"folder that holds the {name} files (e.g. `--set data.root={Path(root).parent}`)."
+        )
     fill_default = f", or run `saddlepoint data download {name}` to fill {root}" if default else ""
     return SaddlepointError(
         f"the {name} folder {root} does not exist: fetch the files with "

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from saddlepoint.errors import SaddlepointError
+from saddlepoint.errors import SaddlepointError, writing
 from saddlepoint.evaluate.features import EXTRACTORS
 from saddlepoint.evaluate.metrics import METRICS, MetricResult
 
@@ -193,8 +193,9 @@ def run_metric_command(args: argparse.Namespace) -> int:
         print(line)
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        with writing(out):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
         print(f"  {out}")
     sys.stdout.flush()
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import torch
 
 from saddlepoint.config import DataConfig
 from saddlepoint.data import load_dataset
-from saddlepoint.errors import SaddlepointError
+from saddlepoint.errors import SaddlepointError, writing
 from saddlepoint.evaluate.parzen import ParzenResult, evaluate_parzen
 from saddlepoint.train.run import Run, load, read_log
 
@@ -73,19 +74,24 @@ def parzen_of_real(data: DataConfig, settings: ParzenSettings) -> ParzenResult:
 
 def parzen_curve(run_dir: str | os.PathLike, settings: ParzenSettings) -> list[dict]:
     """Test log-likelihood of every kept snapshot of a run, with its iteration and training
-    seconds (read from the run's log)."""
+    seconds (read from the run's log). A snapshot that cannot be loaded (damaged, or holding
+    weights that are not finite) is skipped with a warning that names it."""
     run_dir = Path(run_dir)
     snapshots = sorted((run_dir / "snapshots").glob("generator-*.safetensors"))
     if not snapshots:
         raise SaddlepointError(
             f"{run_dir} has no snapshots/: train with --set train.snapshot_every=N to keep them."
         )
-    seconds = {r["iteration"]: r["seconds"] for r in read_log(run_dir)}
-    first = load(snapshots[0])
-    valid, test = _splits(first.config.data, settings)
+    seconds = {r["iteration"]: r["seconds"] for r in read_log(run_dir) if "seconds" in r}
+    splits = None  # (valid, test) of the run's dataset, read with the first good snapshot
     curve = []
     for path in snapshots:
-        run = load(path)
+        try:
+            run = load(path)
+        except SaddlepointError as e:
+            warnings.warn(f"skipping a snapshot of the curve: {e}", stacklevel=2)
+            continue
+        valid, test = splits = splits or _splits(run.config.data, settings)
         samples = run.sample(settings.samples, seed=settings.seed).flatten(1).float()
         r = evaluate_parzen(
             samples, valid, test, sigmas=settings.sigmas, batch_size=settings.batch_size
@@ -99,6 +105,11 @@ def parzen_curve(run_dir: str | os.PathLike, settings: ParzenSettings) -> list[d
                 "sigma": r.sigma,
             }
         )
+    if not curve:
+        raise SaddlepointError(
+            f"none of the {len(snapshots)} snapshots in {run_dir / 'snapshots'} can be loaded: "
+            "there is no curve to draw."
+        )
     return curve
 
 
@@ -108,7 +119,8 @@ def save_curve(curve: list[dict], json_path: str | os.PathLike, png_path: str | 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    Path(json_path).write_text(json.dumps(curve, indent=2))
+    with writing(json_path):
+        Path(json_path).write_text(json.dumps(curve, indent=2))
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     timed = all(c["seconds"] is not None for c in curve)
     xs = [c["seconds"] / 60 if timed else c["iteration"] for c in curve]
@@ -118,5 +130,8 @@ def save_curve(curve: list[dict], json_path: str | os.PathLike, png_path: str | 
     ax.set_xlabel("training minutes" if timed else "iteration")
     ax.set_ylabel("Parzen log-likelihood (test)")
     ax.grid(alpha=0.3)
-    fig.savefig(png_path, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        with writing(png_path):
+            fig.savefig(png_path, bbox_inches="tight")
+    finally:
+        plt.close(fig)

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from saddlepoint.errors import output_error
+
 
 def grid_array(
     images: torch.Tensor,  # (N, C, H, W) in [0, 1]
@@ -46,8 +48,12 @@ def save_grid(
     if scale > 1:
         img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    img.save(tmp, format="PNG")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        img.save(tmp, format="PNG")
+        os.replace(tmp, path)
+    except OSError as e:  # a read-only folder, a full disk: one sentence, no partial file
+        tmp.unlink(missing_ok=True)
+        raise output_error(path, e) from None
     return path

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import torch
 
+from saddlepoint.errors import output_error
+
 
 def save_scatter(
     points: torch.Tensor,  # (N, D) generated points, D = 1 or 2
@@ -40,9 +42,14 @@ def save_scatter(
         ax.set_aspect("equal")
         ax.legend(loc="upper right")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, format="png", bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(tmp, format="png", bbox_inches="tight")
+        os.replace(tmp, path)
+    except OSError as e:  # a read-only folder, a full disk: one sentence, no partial file
+        tmp.unlink(missing_ok=True)
+        raise output_error(path, e) from None
+    finally:
+        plt.close(fig)
     return path

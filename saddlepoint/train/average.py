@@ -18,41 +18,39 @@ from pathlib import Path
 
 import torch
 
-from saddlepoint.checkpoint import load_snapshot, save_snapshot
-from saddlepoint.config import config_from_dict
+from saddlepoint.checkpoint import save_snapshot
 from saddlepoint.errors import SaddlepointError
-from saddlepoint.nets import build_generator
+from saddlepoint.train.run import load_generator
 
 
 def average_snapshots(paths: Sequence[str | os.PathLike], out: str | os.PathLike) -> Path:
-    """Write the uniform average of the generator snapshots `paths` to `out`; returns out."""
+    """Write the uniform average of the generator snapshots `paths` to `out`; returns out.
+
+    Each snapshot is checked as `load` checks it (a damaged or non-finite one is refused)."""
     if len(paths) < 2:
         raise SaddlepointError("give at least two snapshots to average.")
-    loaded = [load_snapshot(p) for p in paths]
-    first_tensors, first_meta = loaded[0]
-    for path, (tensors, meta) in zip(paths[1:], loaded[1:]):
-        if meta["config"]["model"] != first_meta["config"]["model"] or tensors.keys() != (
-            first_tensors.keys()
+    loaded = [load_generator(p) for p in paths]  # (generator, config, metadata)
+    first_G, first_config, _ = loaded[0]
+    for path, (G, config, _) in zip(paths[1:], loaded[1:]):
+        if config.model != first_config.model or G.state_dict().keys() != (
+            first_G.state_dict().keys()
         ):
             raise SaddlepointError(
                 f"{path} holds another model than {paths[0]}: average snapshots of one run."
             )
+    states = [G.state_dict() for G, _, _ in loaded]
     averaged = {}
-    for key, first in first_tensors.items():
+    for key, first in states[0].items():
         if first.is_floating_point():
-            stack = torch.stack([t[key].double() for t, _ in loaded])
+            stack = torch.stack([state[key].double() for state in states])
             averaged[key] = stack.mean(0).to(first.dtype)
         else:
-            averaged[key] = loaded[-1][0][key]
-    last_meta = loaded[-1][1]
-    config = config_from_dict(last_meta["config"])
-    spec = {k: last_meta[k] for k in ("num_classes",) if last_meta.get(k)}
-    if last_meta.get("condition_shape"):
-        spec["condition_shape"] = tuple(last_meta["condition_shape"])
-    G = build_generator(config.model, tuple(last_meta["shape"]), None, last_meta["output"], **spec)
+            averaged[key] = states[-1][key]
+    G, _, last_meta = loaded[-1]
     G.load_state_dict(averaged)
-    iterations = [meta.get("iteration", 0) for _, meta in loaded]
-    info = {k: v for k, v in last_meta.items() if k not in ("config", "iteration")}
+    iterations = [meta["iteration"] for _, _, meta in loaded]
+    skip = ("config", "iteration", "averaged_iterations")
+    info = {k: v for k, v in last_meta.items() if k not in skip}
     return save_snapshot(
         out,
         G,

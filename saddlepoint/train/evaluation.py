@@ -18,6 +18,7 @@ Metrics (`train.eval_metric`):
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ import torch
 
 from saddlepoint.config import Config
 from saddlepoint.data import load_dataset
+from saddlepoint.errors import SaddlepointError, writing
 
 BEST_SNAPSHOT = "best.safetensors"
 BEST_JSON = "best.json"
@@ -39,6 +41,8 @@ class Score:
     higher_is_better: bool
 
     def beats(self, best: float | None) -> bool:
+        if not math.isfinite(self.value):  # a diverged generator's score is never the best
+            return False
         if best is None:
             return True
         return self.value > best if self.higher_is_better else self.value < best
@@ -71,11 +75,23 @@ def evaluator(config: Config) -> Callable[[Callable[[int], torch.Tensor]], Score
 def read_best(run_dir: str | os.PathLike) -> dict | None:
     """best.json of a run ({metric, value, iteration}), or None when it has none."""
     path = Path(run_dir) / BEST_JSON
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        best = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        best = None
+    if not isinstance(best, dict) or not isinstance(best.get("value"), (int, float)):
+        raise SaddlepointError(
+            f"{path} is damaged (not JSON with the best score's metric, value and iteration): "
+            "delete it (and best.safetensors) to keep the best afresh from here on."
+        )
+    return best
 
 
 def write_best(run_dir: Path, score: Score, iteration: int) -> None:
     tmp = run_dir / (BEST_JSON + ".tmp")
     record = {"metric": score.metric, "value": score.value, "iteration": iteration}
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, run_dir / BEST_JSON)
+    with writing(run_dir / BEST_JSON):
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
+        os.replace(tmp, run_dir / BEST_JSON)

@@ -32,13 +32,14 @@ from pathlib import Path
 
 import torch
 
-from saddlepoint.config import Config, config_from_dict, validate
+from saddlepoint.checkpoint import parse_config
+from saddlepoint.config import Config, validate
 from saddlepoint.data import load_dataset, pyramid
-from saddlepoint.errors import SaddlepointError
+from saddlepoint.errors import SaddlepointError, writing
 from saddlepoint.nets.lapgan import LapganGenerator
 from saddlepoint.report import save_grid
 from saddlepoint.train.loop import _check_resume_config, train
-from saddlepoint.train.run import CHECKPOINT, CONFIG, Run, load, new_run_dir
+from saddlepoint.train.run import CHECKPOINT, CONFIG, Run, RunLock, load, new_run_dir
 
 LAPGAN = "lapgan"  # model.generator and model.discriminator of a LAPGAN config
 LAPGAN_FILE = "lapgan.json"
@@ -103,7 +104,7 @@ def _level_runs(path: Path) -> dict[int, Path]:
     found: dict[int, Path] = {}
     for sub in sorted(p for p in path.iterdir() if re.match(r"^\d{5}-", p.name)):
         if (sub / CHECKPOINT).is_file() and (sub / CONFIG).is_file():
-            level = json.loads((sub / CONFIG).read_text())["data"]["pyramid_level"]
+            level = parse_config(_read_json(sub / CONFIG), sub / CONFIG).data.pyramid_level
             if level is not None:
                 found[int(level)] = sub  # sorted by number: a later run of a level wins
     return found
@@ -120,8 +121,29 @@ def _read_lapgan(path: Path) -> tuple[Config, dict]:
             f"{path} is not a LAPGAN run folder (it has no {LAPGAN_FILE}): pass the folder "
             "that `saddlepoint train --preset lapgan-...` wrote."
         )
-    config = config_from_dict(json.loads((path / CONFIG).read_text()))
-    return config, json.loads((path / LAPGAN_FILE).read_text())
+    config = parse_config(_read_json(path / CONFIG), path / CONFIG)
+    info = _read_json(path / LAPGAN_FILE)
+    if not (
+        isinstance(info, dict)
+        and isinstance(info.get("levels"), int)
+        and isinstance(info.get("shape"), list)
+    ):
+        raise SaddlepointError(
+            f"{path / LAPGAN_FILE} is damaged (it should hold the levels and the images' "
+            "shape): restore it from a copy of the run."
+        )
+    return config, info
+
+
+def _read_json(path: Path):
+    """The JSON in a run folder's file, or one sentence saying it is damaged."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise SaddlepointError(
+            f"{path} cannot be read as JSON: the run folder is damaged; restore the file from "
+            "a copy of the run."
+        ) from None
 
 
 def train_lapgan(
@@ -136,43 +158,58 @@ def train_lapgan(
     `resume` continues a LAPGAN run folder: the level that was stopped resumes exactly, levels
     not started yet start; only train.* durations and intervals may differ from the saved config.
     If a level is interrupted (Ctrl-C, SIGTERM) the returned run has interrupted=True and that
-    level's generator.
+    level's generator. Like every run folder, a LAPGAN run is trained by one process at a time.
     """
-    if resume is not None:
-        path = Path(resume)
-        saved, _ = _read_lapgan(path)
-        config = _check_resume_config(saved, config)
-    else:
-        if config is None:
-            raise SaddlepointError("train_lapgan needs a config: start from a lapgan preset.")
-        _check(config)
-        data = load_dataset(config.data, "train")
-        padded = pyramid.padded_shape(data, config.data.pyramid_levels)  # fails early if unfit
-        path = new_run_dir(out, config)
-        info = {
-            "levels": config.data.pyramid_levels,
-            "shape": list(data.shape),  # (C, H, W) of the images before padding
-            "padded_shape": list(padded),
-        }
-        (path / LAPGAN_FILE).write_text(json.dumps(info, indent=2))
-        del data
-    (path / CONFIG).write_text(config.to_json())
+    with RunLock() as lock:
+        if resume is not None:
+            path = Path(resume)
+            saved, _ = _read_lapgan(path)
+            config = _check_resume_config(saved, config)
+            lock.acquire(path)
+        else:
+            if config is None:
+                raise SaddlepointError("train_lapgan needs a config: start from a lapgan preset.")
+            _check(config)
+            data = load_dataset(config.data, "train")
+            padded = pyramid.padded_shape(data, config.data.pyramid_levels)  # fails early
+            path = new_run_dir(out, config)
+            lock.acquire(path)
+            info = {
+                "levels": config.data.pyramid_levels,
+                "shape": list(data.shape),  # (C, H, W) of the images before padding
+                "padded_shape": list(padded),
+            }
+            with writing(path / LAPGAN_FILE):
+                (path / LAPGAN_FILE).write_text(json.dumps(info, indent=2))
+            del data
+        with writing(path / CONFIG):
+            (path / CONFIG).write_text(config.to_json())
+        return _train_levels(config, path, progress)
 
+
+def _train_levels(config: Config, path: Path, progress: bool) -> LapganRun:
+    """Train (or resume) every level of the LAPGAN run at `path`, coarsest first."""
     levels = config.data.pyramid_levels
     for level in reversed(range(levels)):  # coarsest first
         existing = _level_runs(path).get(level)
         wanted = level_config(config, level)
         if existing is not None:
-            run = train(wanted, resume=existing, progress=progress)
+            run = train(wanted, resume=existing, progress=progress, resume_hint=path)
         else:
-            run = train(wanted, out=path, progress=progress)
+            run = train(wanted, out=path, progress=progress, resume_hint=path)
         if run.interrupted:
             print(
                 f"LAPGAN interrupted in level {level}: continue with "
                 f"`saddlepoint train --resume {path}`"
             )
             return LapganRun(
-                path, config, run.generator, run.iteration, run.last_grid, interrupted=True
+                path,
+                config,
+                run.generator,
+                run.iteration,
+                run.last_grid,
+                interrupted=True,
+                stop_signal=run.stop_signal,
             )
 
     lapgan = load_lapgan(path)

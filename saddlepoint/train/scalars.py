@@ -6,9 +6,10 @@ run_dir/
     tensorboard/       event files of the same scalars: `tensorboard --logdir runs/`
 
 Progress is counted in iterations (TensorBoard's global_step), as in stylegan2's
-`training_stats` and `metric-*.jsonl`. A resumed run first drops the lines past its checkpoint
-(`truncate_logs`) and opens TensorBoard with purge_step = checkpoint iteration + 1, which hides
-the events a crashed session wrote past that point.
+`training_stats` and `metric-*.jsonl`. The lines are strict JSON: a NaN or infinite value (a
+diverging run's last line) is written as null. A resumed run first drops the lines past its
+checkpoint (`truncate_logs`) and opens TensorBoard with purge_step = checkpoint iteration + 1,
+which hides the events a crashed session wrote past that point.
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from saddlepoint.errors import output_error, writing
 from saddlepoint.train.diagnostics import HealthWarning
 
 LOG = "log.jsonl"  # the same name as saddlepoint.train.run.LOG
@@ -37,9 +42,38 @@ def _summary_writer_class():
     return SummaryWriter
 
 
+def strict(value):
+    """`value` with every NaN or infinite float replaced by None (JSON null), so that strict
+    JSON readers accept it (json.dumps would write the bare NaN / Infinity they reject)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    return value
+
+
 def _append_json(path: Path, obj: dict) -> None:
-    with open(path, "a") as f:
-        f.write(json.dumps(obj) + "\n")
+    with writing(path), open(path, "a") as f:
+        f.write(json.dumps(strict(obj), allow_nan=False) + "\n")
+
+
+def _quiet_event_writer_errors() -> None:
+    """Install a threading.excepthook that silences OSErrors of TensorBoard's writer thread:
+    it prints a traceback when a write fails (a full disk), then hands the error to the next
+    call in the main thread, which reports it in one sentence. Other errors go on as before."""
+    previous = threading.excepthook
+    if getattr(previous, "saddlepoint", False):
+        return
+
+    def hook(args) -> None:
+        if isinstance(args.exc_value, OSError) and "AsyncWriter" in type(args.thread).__name__:
+            return
+        previous(args)
+
+    hook.saddlepoint = True
+    threading.excepthook = hook
 
 
 class ScalarWriter:
@@ -59,7 +93,8 @@ class ScalarWriter:
     ) -> None:
         global _warned_no_tensorboard
         self.run_dir = Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        with writing(self.run_dir):
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         self.tb = None
         if tensorboard:
             writer_class = _summary_writer_class()
@@ -72,9 +107,11 @@ class ScalarWriter:
                     )
                     _warned_no_tensorboard = True
             else:
-                self.tb = writer_class(
-                    log_dir=str(self.run_dir / TENSORBOARD), purge_step=purge_step
-                )
+                _quiet_event_writer_errors()
+                with writing(self.run_dir / TENSORBOARD):
+                    self.tb = writer_class(
+                        log_dir=str(self.run_dir / TENSORBOARD), purge_step=purge_step
+                    )
 
     def write(self, record: dict) -> None:
         """One JSON line; each number (not bool) a TensorBoard scalar at record["iteration"]."""
@@ -82,26 +119,39 @@ class ScalarWriter:
         if self.tb is None:
             return
         step = int(record["iteration"])
-        for key, value in record.items():
-            if (
-                key != "iteration"
-                and isinstance(value, (int, float))
-                and not isinstance(value, bool)
-            ):
-                self.tb.add_scalar(key, value, global_step=step)
-        self.tb.flush()  # once per log line: `tensorboard` shows it now, a crash loses nothing
+        with self._tensorboard():
+            for key, value in record.items():
+                if (
+                    key != "iteration"
+                    and isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                ):
+                    self.tb.add_scalar(key, value, global_step=step)
+            self.tb.flush()  # once per log line: `tensorboard` shows it now, a crash loses nothing
+
+    @contextmanager
+    def _tensorboard(self) -> Iterator[None]:
+        """Around TensorBoard writes: an OSError (a full disk) becomes one sentence, and the
+        writer, whose thread has stopped, is dropped so that closing it does not fail again."""
+        try:
+            yield
+        except OSError as e:
+            self.tb = None
+            raise output_error(self.run_dir / TENSORBOARD, e) from None
 
     def warn(self, warning: HealthWarning) -> None:
         """One JSON line in warnings.jsonl; TensorBoard text under warnings/<code>."""
         _append_json(self.run_dir / WARNINGS, warning.to_dict())
         if self.tb is not None:
-            self.tb.add_text(f"warnings/{warning.code}", warning.message, warning.iteration)
-            self.tb.flush()
+            with self._tensorboard():
+                self.tb.add_text(f"warnings/{warning.code}", warning.message, warning.iteration)
+                self.tb.flush()
 
     def close(self) -> None:
         if self.tb is not None:
-            self.tb.close()
-            self.tb = None
+            with self._tensorboard():
+                tb, self.tb = self.tb, None
+                tb.close()
 
     def __enter__(self) -> ScalarWriter:
         return self
@@ -129,5 +179,9 @@ def truncate_logs(run_dir: str | os.PathLike, iteration: int) -> None:
                 if isinstance(it, (int, float)) and not math.isnan(it) and it <= iteration:
                     keep.append(line if line.endswith("\n") else line + "\n")
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(keep))
-        os.replace(tmp, path)
+        try:
+            tmp.write_text("".join(keep))
+            os.replace(tmp, path)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise output_error(path, e) from None
