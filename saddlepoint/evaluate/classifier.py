@@ -147,8 +147,8 @@ def train_classifier(
     x: torch.Tensor, y: torch.Tensor, classes: int, recipe: ClassifierRecipe
 ) -> Classifier:
     """Train the CNN on images x (N, C, H, W) in [0, 1] with labels y (N,); deterministic given
-    recipe.seed on one thread. The global RNG is left as it was."""
-    with torch.random.fork_rng(devices=[]):
+    recipe.seed on one thread. The global RNG is left as it was; works inside torch.no_grad()."""
+    with torch.random.fork_rng(devices=[]), torch.enable_grad():
         torch.manual_seed(recipe.seed)  # initialisation and dropout
         network = Classifier(tuple(x.shape[1:]), classes)
         order = torch.Generator().manual_seed(recipe.seed)

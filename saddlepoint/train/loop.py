@@ -6,7 +6,8 @@
         sample m noise samples z; update G by descending its cost
 
 Everything else here is bookkeeping around those two lines: schedules, logs, sample grids,
-checkpoints (whole or absent), exact resume, and a clean stop on Ctrl-C or SIGTERM.
+checkpoints (whole or absent), exact resume, and a clean stop on Ctrl-C or SIGTERM. One process
+trains a run folder at a time (`RunLock`); no weights that are not finite are ever saved.
 """
 
 from __future__ import annotations
@@ -15,18 +16,27 @@ import json
 import math
 import os
 import signal
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
-from saddlepoint.checkpoint import load_training_state, save_snapshot, save_training_state
+from saddlepoint.checkpoint import (
+    load_training_state,
+    load_weights,
+    remove_stale_temporaries,
+    save_snapshot,
+    save_training_state,
+)
 from saddlepoint.config import Config, config_from_dict, validate
 from saddlepoint.data import load_dataset
 from saddlepoint.data.dataset import Dataset
-from saddlepoint.errors import SaddlepointError
+from saddlepoint.errors import SaddlepointError, writing
 from saddlepoint.nets import (
     DISCRIMINATORS,
     build_discriminator,
@@ -44,13 +54,14 @@ from saddlepoint.train import distributed
 from saddlepoint.train.batches import EpochSampler
 from saddlepoint.train.device import autocast as autocast_for
 from saddlepoint.train.device import grad_scaler, resolve_device, resolve_precision
-from saddlepoint.train.diagnostics import HealthMonitor, diversity, grad_norm
+from saddlepoint.train.diagnostics import HealthMonitor, HealthWarning, diversity, grad_norm
 from saddlepoint.train.ema import EMA
 from saddlepoint.train.evaluation import BEST_SNAPSHOT, evaluator, read_best, write_best
 from saddlepoint.train.optim import apply_schedule, build_optimizer
-from saddlepoint.train.run import CHECKPOINT, CONFIG, SNAPSHOT, Run, new_run_dir
+from saddlepoint.train.run import CHECKPOINT, CONFIG, SNAPSHOT, Run, RunLock, new_run_dir
 from saddlepoint.train.scalars import ScalarWriter, truncate_logs
 from saddlepoint.train.steps import d_step, g_step
+from saddlepoint.train.threads import apply_threads
 
 # Settings a resumed run may change: how long and how often, not what is trained.
 RESUMABLE_KEYS = (
@@ -64,6 +75,8 @@ RESUMABLE_KEYS = (
     "eval_every",
     "eval_samples",
 )
+# ... and of optim_d and optim_g: the learning rate and its decay (e.g. lower after divergence).
+RESUMABLE_OPTIM_KEYS = ("lr", "lr_decay", "lr_min")
 
 
 def _penalty(config: Config, D: torch.nn.Module):
@@ -103,17 +116,22 @@ def _conditions(config: Config, data: Dataset) -> tuple[dict, torch.Tensor | Non
 
 
 def _check_resume_config(saved: Config, wanted: Config | None) -> Config:
-    """A resumed run keeps its saved config except for RESUMABLE_KEYS of `wanted`."""
+    """A resumed run keeps its saved config except for RESUMABLE_KEYS of `wanted` and the
+    RESUMABLE_OPTIM_KEYS of its optimisers."""
     if wanted is None:
         return saved
     saved_d, wanted_d = saved.to_dict(), wanted.to_dict()
+    for section in ("optim_d", "optim_g"):
+        for key in RESUMABLE_OPTIM_KEYS:
+            saved_d[section][key] = wanted_d[section][key]
     for section, values in wanted_d.items():
         if section in ("train", "preset"):
             continue
         if values != saved_d[section]:
             raise SaddlepointError(
                 f"a resumed run keeps its {section} settings; start a new run to change them "
-                f"(only train.{', train.'.join(RESUMABLE_KEYS)} may change on resume)."
+                f"(only train.{', train.'.join(RESUMABLE_KEYS)} and the optimisers' "
+                f"{', '.join(RESUMABLE_OPTIM_KEYS)} may change on resume)."
             )
     train = dict(saved_d["train"])
     for key, value in wanted_d["train"].items():
@@ -126,6 +144,17 @@ def _check_resume_config(saved: Config, wanted: Config | None) -> Config:
     return config_from_dict(saved_d)
 
 
+def _rate_changes(saved: Config, config: Config) -> dict[str, dict[str, float]]:
+    """The optimiser settings a resume changes: {"optim_d.lr": {"from": 0.1, "to": 0.01}}."""
+    changes = {}
+    for section in ("optim_d", "optim_g"):
+        for key in RESUMABLE_OPTIM_KEYS:
+            old, new = getattr(getattr(saved, section), key), getattr(getattr(config, section), key)
+            if old != new:
+                changes[f"{section}.{key}"] = {"from": old, "to": new}
+    return changes
+
+
 class _StopSignals:
     """Ctrl-C (SIGINT) and `kill` (SIGTERM) ask the loop to stop at the end of the iteration,
     so the checkpoint is written from a consistent state (never from inside a step or a log
@@ -133,12 +162,14 @@ class _StopSignals:
 
     def __init__(self) -> None:
         self.requested = False
+        self.signum: int | None = None  # the first signal received
         self._previous: dict[int, object] = {}
 
     def _handler(self, signum, frame) -> None:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
+        self.signum = signum
 
     def __enter__(self) -> _StopSignals:
         if threading.current_thread() is threading.main_thread():
@@ -157,8 +188,30 @@ def train(
     out: str | os.PathLike = "runs",
     resume: str | os.PathLike | None = None,
     progress: bool = True,
+    resume_hint: str | os.PathLike | None = None,
 ) -> Run:
-    """Train a GAN by Algorithm 1; returns the Run. `resume` continues a run folder exactly."""
+    """Train a GAN by Algorithm 1; returns the Run. `resume` continues a run folder exactly.
+
+    A run folder is trained by one process at a time: a second `train` of it is refused while
+    the first runs (`RunLock`). `resume_hint` is the folder that messages tell the user to
+    resume (a LAPGAN level's run names its LAPGAN run); by default the run folder itself."""
+    lock = RunLock()
+    try:
+        return _train(config, out, resume, progress, lock, resume_hint)
+    finally:
+        lock.release()
+
+
+def _train(
+    config: Config | None,
+    out: str | os.PathLike,
+    resume: str | os.PathLike | None,
+    progress: bool,
+    lock: RunLock,
+    resume_hint: str | os.PathLike | None,
+) -> Run:
+    """train()'s body; it takes `lock` on the run folder, which the caller releases."""
+    rate_changes = {}
     if resume is not None:
         run_dir = Path(resume)
         if not (run_dir / CHECKPOINT).is_file():
@@ -169,14 +222,21 @@ def train(
         resume_state = load_training_state(run_dir / CHECKPOINT)
         saved = config_from_dict(json.loads(resume_state["config"]))
         config = _check_resume_config(saved, config)
+        rate_changes = _rate_changes(saved, config)
+        done = resume_state["iteration"]
+        if config.train.iterations < done:
+            raise SaddlepointError(
+                f"{run_dir} has already trained {done} iterations, more than "
+                f"train.iterations={config.train.iterations}: to train on, resume with a "
+                f"larger one (--set train.iterations={2 * done})."
+            )
     else:
         config = config if config is not None else Config()
         validate(config)
         resume_state = None
 
     t = config.train
-    if t.threads:
-        torch.set_num_threads(t.threads)
+    threads = apply_threads(t.threads)  # the idle cores unless train.threads says otherwise
     on_gpu = t.device in ("cuda", "auto") and torch.cuda.is_available()
     ctx = distributed.setup("cuda" if on_gpu else "cpu")  # one process unless under torchrun
     device = resolve_device(t.device, ctx.local_rank)
@@ -238,39 +298,61 @@ def train(
     )
 
     if resume_state is not None:
-        G.load_state_dict(resume_state["generator"])
+        path = run_dir / CHECKPOINT
+        load_weights(G, resume_state["generator"], path, "generator")
         if ema is not None:
-            ema.module.load_state_dict(resume_state["generator_ema"])
-        D.load_state_dict(resume_state["discriminator"])
-        opt_g.load_state_dict(resume_state["optim_g"])
-        opt_d.load_state_dict(resume_state["optim_d"])
-        if state is not None:
-            state.load_state_dict(resume_state["objective_state"])
-        sampler = EpochSampler(len(x), global_m, t.seed, **resume_state["sampler"])
+            load_weights(ema.module, resume_state.get("generator_ema"), path, "EMA generator")
+        load_weights(D, resume_state["discriminator"], path, "discriminator")
         saved_world = resume_state.get("world_size", 1)
         if saved_world != ctx.world_size:
             raise SaddlepointError(
                 f"{run_dir} was trained by {saved_world} process(es); resume it with the same "
                 f"number (torchrun --nproc_per_node={saved_world}), not {ctx.world_size}."
             )
-        rng = resume_state["rng_ranks"][ctx.rank] if ctx.enabled else resume_state
-        torch.set_rng_state(rng["rng_cpu"])
-        noise.set_state(rng["rng_noise"])
-        if device.type == "cuda" and "rng_cuda" in rng:
-            torch.cuda.set_rng_state(rng["rng_cuda"], device)
+        with _restoring(path, "optimiser states"):
+            opt_g.load_state_dict(resume_state["optim_g"])
+            opt_d.load_state_dict(resume_state["optim_d"])
+        if state is not None:
+            with _restoring(path, "objective state"):
+                state.load_state_dict(resume_state["objective_state"])
+        with _restoring(path, "data position"):
+            sampler = EpochSampler(len(x), global_m, t.seed, **resume_state["sampler"])
+        with _restoring(path, "random number generator states"):
+            rng = resume_state["rng_ranks"][ctx.rank] if ctx.enabled else resume_state
+            torch.set_rng_state(rng["rng_cpu"])
+            noise.set_state(rng["rng_noise"])
+            if device.type == "cuda" and "rng_cuda" in rng:
+                torch.cuda.set_rng_state(rng["rng_cuda"], device)
         it, d_updates, g_updates = (
             resume_state["iteration"],
             resume_state["d_updates"],
             resume_state["g_updates"],
         )
         elapsed = resume_state["elapsed"]
-        monitor.load_state_dict(resume_state.get("health", {}))
-        if ctx.is_main:
+        if "health" in resume_state:
+            with _restoring(path, "health monitor state"):
+                monitor.load_state_dict(resume_state["health"])
+        if ctx.is_main:  # the checkpoint is whole: lock the folder, then tidy it
+            lock.acquire(run_dir)  # one trainer per run folder
+            remove_stale_temporaries(run_dir)  # left by processes killed while writing
             truncate_logs(run_dir, it)
     else:
         run_dir = Path(ctx.broadcast(str(new_run_dir(out, config)) if ctx.is_main else None))
+        if ctx.is_main:
+            lock.acquire(run_dir)
+    last_checkpoint = it if resume_state is not None else None  # iteration of the one on disk
+    resume_path = Path(resume_hint) if resume_hint is not None else run_dir
     if ctx.is_main:
-        (run_dir / CONFIG).write_text(config.to_json())
+        with writing(run_dir / CONFIG):
+            (run_dir / CONFIG).write_text(config.to_json())
+        if threads.reduced and device.type == "cpu":
+            print(
+                f"saddlepoint: {threads.default - threads.threads} of {threads.default} cores "
+                f"busy with other work: training on {threads.threads} thread(s), since threads "
+                f"sharing a busy core slow every step (set train.threads={threads.default} to "
+                "use them anyway)",
+                file=sys.stderr,
+            )
     score = evaluator(config) if t.eval_every and ctx.is_main else None
     best = read_best(run_dir) if resume_state is not None else None
     best_value = best["value"] if best else None
@@ -279,6 +361,16 @@ def train(
         if ctx.is_main
         else None
     )
+    if scalars is not None and rate_changes:  # the new rates apply from here on
+        scalars.write({"iteration": it, "event": "resume", "changed": rate_changes})
+        changed = ", ".join(f"{k} {v['from']:g} -> {v['to']:g}" for k, v in rate_changes.items())
+        print(f"saddlepoint: resuming at iteration {it} with {changed}", file=sys.stderr)
+    if resume_state is not None and it >= t.iterations and ctx.is_main:
+        print(
+            f"saddlepoint: {run_dir} has already trained train.iterations={t.iterations}; "
+            "nothing to train (resume with a larger --set train.iterations=N to go on)",
+            file=sys.stderr,
+        )
     config_json = config.to_json()
     shape_info = {"shape": list(data.shape), "output": output, **_jsonable(spec)}
 
@@ -295,7 +387,9 @@ def train(
 
     def save_checkpoint() -> None:
         """Rank 0 writes the whole state (a collective call: every rank must make it)."""
+        nonlocal last_checkpoint
         ranks = ctx.gather(rng_states()) if ctx.enabled else None
+        last_checkpoint = it
         if not ctx.is_main:
             return
         save_training_state(
@@ -348,11 +442,26 @@ def train(
         return to_unit(G_eval.sample(n, same_z), output)
 
     def diverged(what: str) -> SaddlepointError:
-        return SaddlepointError(
-            f"training diverged at iteration {it} ({what} is not finite): lower the learning "
-            "rates (optim_d.lr, optim_g.lr) and resume from the last checkpoint (kept as it "
-            "was) or start again."
+        """The stop message: what went non-finite, and a way on that works from here."""
+        lower = (
+            f"--set optim_d.lr={config.optim_d.lr / 10:g} "
+            f"--set optim_g.lr={config.optim_g.lr / 10:g}"
         )
+        if last_checkpoint is None:
+            advice = (
+                "no checkpoint was written before it, so start a new run with lower learning "
+                f"rates (e.g. {lower})"
+            )
+        else:
+            advice = (
+                f"resume from its last checkpoint (iteration {last_checkpoint}, kept as it was) "
+                f"with lower learning rates: `saddlepoint train --resume {resume_path} {lower}`"
+            )
+        return SaddlepointError(
+            f"training diverged at iteration {it} ({what} is not finite): {advice}."
+        )
+
+    nets = (G, D) if ema is None else (G, D, ema.module)  # all that a checkpoint keeps
 
     # a class-conditional grid shows the classes in turn along each row
     grid_options = {"ncols": spec["num_classes"]} if "num_classes" in spec and data.is_image else {}
@@ -374,10 +483,13 @@ def train(
     started = time.monotonic()  # (re)set just before the loop: seconds() counts training only
     last_log_time, last_log_it = started, it
     interrupted = hard_stop = False
+    last_record, logged = None, 0  # this session's last log record, and how many it wrote
+    raised = set(monitor.raised)  # the warnings' codes raised in this run
     G.train()
     D.train()
+    stop = _StopSignals()
     try:
-        with _StopSignals() as stop:
+        with stop:
             while it < t.iterations:
                 # ---- k steps on the discriminator (Algorithm 1, inner loop)
                 for j in range(k):
@@ -452,10 +564,13 @@ def train(
                         images_per_s=round(rate, 1),
                         lr_d=opt_d.param_groups[0]["lr"],
                         lr_g=opt_g.param_groups[0]["lr"],
+                        threads=threads.threads,
                     )
                     if ctx.is_main:
                         scalars.write(record)
+                    last_record, logged = record, logged + 1
                     for warning in monitor.check(record, objective=objective.name):
+                        raised.add(warning.code)
                         if ctx.is_main:
                             scalars.warn(warning)
                             tqdm.write(f"saddlepoint: warning: {warning}")
@@ -470,7 +585,11 @@ def train(
                         raise diverged(bad[0])
                 if t.sample_every and it % t.sample_every == 0 and ctx.is_main:
                     save_grid_now()
-                if t.snapshot_every and it % t.snapshot_every == 0 and ctx.is_main:
+                snapshot_due = t.snapshot_every and it % t.snapshot_every == 0
+                eval_due = t.eval_every and it % t.eval_every == 0
+                if (snapshot_due or eval_due) and not _finite(G_eval):  # same on every rank
+                    raise diverged("a weight of the generator")  # before a snapshot holds it
+                if snapshot_due and ctx.is_main:
                     save_snapshot(
                         run_dir / "snapshots" / f"generator-{it:07d}.safetensors",
                         G_eval,
@@ -478,7 +597,7 @@ def train(
                         iteration=it,
                         **shape_info,
                     )
-                if score is not None and it % t.eval_every == 0:
+                if score is not None and eval_due:
                     result = score(eval_sample)
                     scalars.write({"iteration": it, f"eval_{result.metric}": result.value})
                     if result.beats(best_value):  # keep the best generator so far
@@ -492,7 +611,7 @@ def train(
                         )
                         write_best(run_dir, result, it)
                 if t.checkpoint_every and it % t.checkpoint_every == 0:
-                    if ctx.any(not stats.finite() or not _finite(G, D), device):
+                    if ctx.any(not stats.finite() or not _finite(*nets), device):
                         raise diverged("a loss or a weight")
                     save_checkpoint()
                 if t.max_minutes and ctx.any(seconds() > 60 * t.max_minutes, device):
@@ -507,21 +626,79 @@ def train(
         bar.close()
         if scalars is not None:
             scalars.close()
+    signum = (stop.signum or signal.SIGINT) if interrupted else None
     if hard_stop and ctx.enabled:  # the other ranks may be gone: keep the last checkpoint
         print(f"interrupted at iteration {it}: continue from the last checkpoint with --resume")
-        return Run(run_dir, config, G_eval.eval(), it, interrupted=True)
-    if ctx.any(not stats.finite() or not _finite(G, D), device):  # keep the last good one
+        return Run(run_dir, config, G_eval.eval(), it, interrupted=True, stop_signal=signum)
+    if ctx.any(not stats.finite() or not _finite(*nets), device):  # keep the last good one
         raise diverged("a loss or a weight")
     save_checkpoint()
     grid = save_grid_now() if ctx.is_main else None
     if interrupted:
         print(
             f"interrupted at iteration {it}: checkpoint saved; continue with "
-            f"`saddlepoint train --resume {run_dir}`"
+            f"`saddlepoint train --resume {resume_path}`"
         )
+    elif ctx.is_main and last_record is not None:
+        for warning in _short_run_warnings(monitor, last_record, logged, raised, config):
+            with ScalarWriter(run_dir, tensorboard=False) as end:
+                end.warn(warning)
+            tqdm.write(f"saddlepoint: warning: {warning}")
     distributed.teardown(ctx)
     G.eval()  # G_eval is G itself, or the EMA copy that is always in eval mode
-    return Run(run_dir, config, G_eval, it, last_grid=grid, interrupted=interrupted)
+    return Run(
+        run_dir, config, G_eval, it, last_grid=grid, interrupted=interrupted, stop_signal=signum
+    )
+
+
+@contextmanager
+def _restoring(path: Path, part: str) -> Iterator[None]:
+    """Around restoring one part of a checkpoint: a damaged part gives one sentence."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as e:
+        raise SaddlepointError(
+            f"{path} is damaged: its {part} cannot be restored ({type(e).__name__}); resume "
+            "from an intact copy, or start a new run."
+        ) from None
+
+
+def _short_run_warnings(
+    monitor: HealthMonitor, record: dict, logged: int, raised: set[str], config: Config
+) -> list[HealthWarning]:
+    """At the end of a run that logged fewer lines than the monitor's patience, the warnings
+    its last line shows: the monitor's rules on that one line, and a generator that got no
+    gradient at all (a run that is garbage from the start would otherwise end silently)."""
+    if logged >= monitor.patience:
+        return []
+    last = HealthMonitor(patience=1)
+    last.load_state_dict(monitor.state_dict())  # what was raised, and the best diversity
+    found = last.check(record, objective=config.objective.name)
+    if record.get("grad_norm_g") == 0.0:  # exactly 0: D is saturated on every sample
+        found.append(
+            HealthWarning(
+                "no_generator_gradient",
+                int(record["iteration"]),
+                "the generator got no gradient at all in its last step (its norm is exactly "
+                "0): the discriminator is saturated on every generated sample, so G cannot "
+                "learn; learning rates far too high do this (optim_d.lr="
+                f"{config.optim_d.lr:g}, optim_g.lr={config.optim_g.lr:g}): lower them and "
+                "start again.",
+            )
+        )
+    note = (
+        f" (the run logged {logged} line(s), fewer than the {monitor.patience} in a row the "
+        "checks wait for, so this rests on its last line)"
+    )
+    return [
+        HealthWarning(
+            w.code,
+            w.iteration,
+            w.message.replace("for 1 log lines", "in the last log line").rstrip(".") + note + ".",
+        )
+        for w in found
+        if w.code not in raised
+    ]
 
 
 def _jsonable(spec: dict) -> dict:
