@@ -5,6 +5,7 @@ config = sp.preset("demo")              # or sp.Config(...) with its dataclasses
 run = sp.train(config, out="runs")      # Algorithm 1; writes runs/NNNNN-demo-.../
 run = sp.load(run.path)                 # a run folder or a generator.safetensors
 sp.save_grid(run.generator.sample(64), "digits.png")
+run = sp.load_pretrained("NAME")        # shipped with the package: `saddlepoint pretrained`
 """
 
 from saddlepoint.config import (
@@ -18,6 +19,7 @@ from saddlepoint.config import (
 )
 from saddlepoint.errors import SaddlepointError
 from saddlepoint.presets import PRESETS, preset
+from saddlepoint.pretrained import load_pretrained
 from saddlepoint.report import save_grid, save_samples
 from saddlepoint.train import Run, load, read_log, train
 
@@ -34,6 +36,7 @@ __all__ = [
     "SaddlepointError",
     "TrainConfig",
     "load",
+    "load_pretrained",
     "override",
     "preset",
     "read_log",

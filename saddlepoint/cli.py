@@ -1,14 +1,18 @@
 """The `saddlepoint` command: one program, a verb for each job.
 
     saddlepoint train --preset demo                 train; writes runs/NNNNN-demo-mnist5k-.../
+    saddlepoint train --config runs/.../config.json train from a saved config
     saddlepoint train --resume runs/00001-...       continue a run exactly where it stopped
     saddlepoint sample runs/00001-... -n 64         a PNG grid of samples (--neighbours: Figure 2)
+    saddlepoint sample --pretrained NAME            samples of a generator shipped with saddlepoint
     saddlepoint interpolate runs/00001-...          lines in z-space (Figure 3)
     saddlepoint eval parzen runs/00001-...          the 2014 Parzen-window log-likelihood
     saddlepoint eval fid|kid|is|pr|classes RUN      sample-quality metrics (docs/metrics.md)
+    saddlepoint eval fid --input1 DIR --input2 DIR  two folders of images, no run
     saddlepoint report runs/00001-...               one self-contained HTML page about a run
     saddlepoint lab jsd                             the theory made runnable (`lab` lists all)
     saddlepoint presets | datasets | objectives     what can be chosen
+    saddlepoint pretrained                          the pretrained generators installed
     saddlepoint data download mnist --to DIR        fetch a dataset (nothing else downloads)
 
 User mistakes, damaged inputs and outputs that cannot be written print one line starting with
@@ -26,13 +30,21 @@ import sys
 import warnings
 from pathlib import Path
 
+from saddlepoint import __version__
 from saddlepoint.errors import SaddlepointError, cause, writing
-from saddlepoint.evaluate.commands import METRIC_VERBS, add_metric_parsers, run_metric_command
+from saddlepoint.evaluate.commands import (
+    METRIC_VERBS,
+    add_metric_parsers,
+    eval_folder,
+    run_metric_command,
+)
+from saddlepoint.progress import STATUS_EVERY
 
 EPILOG = """examples:
   saddlepoint train                                   the demo preset on the bundled mnist5k
   saddlepoint train --preset goodfellow2014-mnist --set data.root=~/mnist
   saddlepoint train --set train.k=2 --set optim_d.lr=0.05 --dry-run
+  saddlepoint train --data folder:~/faces --set train.iterations=2000
   saddlepoint train --resume runs/00001-demo-mnist5k-non_saturating --set train.iterations=8000
   saddlepoint sample runs/00001-demo-mnist5k-non_saturating -n 100 --seed 3
 """
@@ -45,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"saddlepoint {__version__}")
     sub = p.add_subparsers(dest="verb", metavar="VERB")
     sub.required = True
 
@@ -61,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         "--preset",
         default=None,
         help="named starting config (default: demo); see `saddlepoint presets`",
+    )
+    t.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="start from a saved config (a run's config.json, or `train --dry-run` output) "
+        "in place of a preset; --data, --objective and --set apply on top",
     )
     t.add_argument(
         "--data",
@@ -106,15 +126,41 @@ def _parser() -> argparse.ArgumentParser:
         "since autocast measured slower for these small nets even on an H100; auto: bfloat16 "
         "on CUDA, float32 elsewhere; float16 uses a gradient scaler)",
     )
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
+    t.add_argument(
+        "--status-every",
+        type=float,
+        default=STATUS_EVERY,
+        metavar="SECONDS",
+        help="when stderr is not a terminal (a batch job's log): one plain status line every "
+        f"SECONDS in place of the bar (default: {STATUS_EVERY:g})",
+    )
 
     s = sub.add_parser(
         "sample",
         help="draw samples from a trained run into a PNG grid",
         description="Draw samples G(z), z ~ p_z, from a run's latest snapshot.",
     )
-    s.add_argument("run", help="run folder or generator .safetensors file")
-    s.add_argument("-n", type=int, default=100, help="number of samples (default: 100)")
+    s.add_argument(
+        "run",
+        nargs="?",
+        default=None,
+        help="run folder or generator .safetensors file (omit with --pretrained)",
+    )
+    s.add_argument(
+        "--pretrained",
+        default=None,
+        metavar="NAME",
+        help="a generator shipped with saddlepoint in place of a run (`saddlepoint pretrained` "
+        "lists them); pictures go to runs/pretrained/NAME/samples/",
+    )
+    s.add_argument(
+        "-n",
+        type=int,
+        default=None,
+        help="number of samples (default: 100; --neighbours: 48, in rows of 6; --per-class: "
+        "per class, 10; --sweep: rows, 8)",
+    )
     s.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     s.add_argument(
         "--out", default=None, help="PNG path (default: RUN/samples/sample-seed<SEED>.png)"
@@ -122,20 +168,22 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--neighbours",
         action="store_true",
-        help="the paper's Figure 2: rows of samples whose rightmost column is the "
-        "nearest training image (Euclidean, on pixels) of the sample beside it",
+        help="the paper's Figure 2: rows of 6 samples, a separator line, then the nearest "
+        "training image (Euclidean, on pixels) of the row's last sample",
     )
     s.add_argument(
         "--per-class",
         action="store_true",
-        help="class-conditional runs: one row per class, the same noise down each column",
+        help="class-conditional runs: one row per class, labelled with its name; the same "
+        "noise down each column",
     )
     s.add_argument(
         "--sweep",
         default=None,
         metavar="CODE",
         help="InfoGAN runs: vary one latent code (cat0, cont0, ...) along each row with the "
-        "noise and the other codes fixed; continuous codes run from -2 to 2",
+        "noise and the other codes fixed; continuous codes run from -2 to 2; each column is "
+        "labelled with the code's value",
     )
 
     ip = sub.add_parser(
@@ -183,13 +231,18 @@ def _parser() -> argparse.ArgumentParser:
         help="run folder or generator .safetensors file (omit with --real --data)",
     )
     pz.add_argument(
-        "--samples", type=int, default=10_000, help="generator samples (default: 10000)"
+        "--samples",
+        type=int,
+        default=None,
+        help="generator samples (default: 10000; with --real: 10000 training images, or all "
+        "when the split holds fewer)",
     )
     pz.add_argument(
         "--valid",
         type=int,
-        default=1_000,
-        help="validation images that choose sigma (default: 1000)",
+        default=None,
+        help="validation images that choose sigma (default: 1000, or all when the split holds "
+        "fewer)",
     )
     pz.add_argument(
         "--test", type=int, default=None, help="test images scored (default: the whole test split)"
@@ -238,6 +291,14 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", default=None, help="HTML path (default: RUN/report.html)")
 
     sub.add_parser("presets", help="list the named presets")
+    sub.add_parser(
+        "pretrained",
+        help="list the pretrained generators shipped with saddlepoint",
+        description="List the pretrained generators installed with saddlepoint (NAME.safetensors "
+        "and NAME.json in saddlepoint/pretrained/, or $SADDLEPOINT_PRETRAINED): the command, "
+        "preset, seed, iterations and scores that made each. Sample one with `saddlepoint "
+        "sample --pretrained NAME`.",
+    )
     sub.add_parser("datasets", help="list the dataset sources")
     sub.add_parser("objectives", help="list the objectives")
 
@@ -292,6 +353,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         sets.append(f"train.device={args.device}")
     if args.precision:
         sets.append(f"train.precision={args.precision}")
+    if args.config and (args.preset or args.resume):
+        raise SaddlepointError(
+            "--config is the starting config in place of a preset, and --resume continues a "
+            "run with its own: use one of --config, --preset and --resume."
+        )
     if args.resume:
         if args.preset or args.data or args.objective:
             raise SaddlepointError(
@@ -309,13 +375,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
             state = load_training_state(Path(args.resume) / "checkpoint.pt")
             config = override(config_from_dict(json.loads(state["config"])), sets)
     else:
-        config = override(preset(args.preset or "demo"), sets)
+        from saddlepoint.data import absolute_paths
+
+        start = _saved_config(args.config) if args.config else preset(args.preset or "demo")
+        config = _fit_batch(absolute_paths(override(start, sets)), sets)
     if args.dry_run:
         print(config.to_json())
         return 0
+    progress = dict(progress=not args.quiet)
     if config.model.generator == "lapgan":  # one Algorithm 1 per pyramid level
         from saddlepoint.train.lapgan import train_lapgan as train
-    run = train(config, out=args.out, resume=args.resume, progress=not args.quiet)
+    else:
+        progress["status_every"] = args.status_every
+    run = train(config, out=args.out, resume=args.resume, **progress)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
         print(f"run folder: {run.path}")
         print(f"samples:    {run.last_grid}")
@@ -324,23 +396,119 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_sample(args: argparse.Namespace) -> int:
-    from saddlepoint.report import save_samples
+def _saved_config(path: str):
+    """The config in a JSON file (a run's config.json, `train --dry-run` output), checked."""
+    import json
+
+    from saddlepoint.config import config_from_dict
+
+    try:
+        values = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SaddlepointError(f"no config file at {path}: give a run's config.json.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SaddlepointError(
+            f"{path} is not a readable JSON config ({type(e).__name__}): give a run's "
+            "config.json, or the output of `saddlepoint train --dry-run`."
+        ) from None
+    if not isinstance(values, dict):
+        raise SaddlepointError(f"{path} holds no group of settings: give a run's config.json.")
+    try:
+        return config_from_dict(values)
+    except SaddlepointError as e:
+        raise SaddlepointError(f"{path}: {e}") from None
+
+
+def _fit_batch(config, sets: list[str]):
+    """A folder:PATH dataset whose training split is smaller than the preset's batch trains
+    with the whole split as its batch, with a note (unless --set train.batch_size was given)."""
+    if not config.data.name.startswith("folder:") or any(
+        s.strip().startswith("train.batch_size=") for s in sets
+    ):
+        return config
+    from saddlepoint.config import override
+    from saddlepoint.data import load_dataset
+
+    n, batch = len(load_dataset(config.data, "train")), config.train.batch_size
+    if n >= batch:
+        return config
+    print(
+        f"saddlepoint: note: the training split of {config.data.name} holds {n} images (the "
+        "folder's shuffled 80%; 10% each are kept for validation and test), fewer than "
+        f"train.batch_size={batch}: training with train.batch_size={n} (choose another with "
+        "--set train.batch_size=N)",
+        file=sys.stderr,
+    )
+    return override(config, [f"train.batch_size={n}"])
+
+
+def _run_arg(run: str) -> str:
+    """A run argument that names a file must be a .safetensors snapshot: one sentence if not."""
+    path = Path(run)
+    if path.is_file() and path.suffix != ".safetensors":
+        what = (
+            "a training checkpoint (for `saddlepoint train --resume` of its folder)"
+            if path.suffix == ".pt"
+            else "not a generator snapshot"
+        )
+        raise SaddlepointError(
+            f"{path} is {what}: pass the run folder ({path.parent}) or a .safetensors snapshot."
+        )
+    return run
+
+
+def _source(args: argparse.Namespace):
+    """(the Run to draw from, the folder its pictures go to) of `sample`: a run or --pretrained."""
+    if (args.run is None) == (args.pretrained is None):
+        raise SaddlepointError(
+            "name a run folder (or .safetensors snapshot), or --pretrained NAME (see "
+            "`saddlepoint pretrained`), but not both."
+        )
+    if args.pretrained is not None:
+        from saddlepoint.pretrained import load_pretrained
+
+        return load_pretrained(args.pretrained), Path("runs") / "pretrained" / args.pretrained
     from saddlepoint.train import load
     from saddlepoint.train.lapgan import is_lapgan_run, load_lapgan
 
+    run_path = _run_arg(args.run)
+    run = load_lapgan(run_path) if is_lapgan_run(run_path) else load(run_path)
+    return run, run.path
+
+
+def _class_names(data) -> tuple[str, ...] | None:
+    """The dataset's class names for row labels, or None when it cannot be read here."""
+    from saddlepoint.data import load_dataset
+
+    try:
+        return load_dataset(data, "test").classes
+    except (SaddlepointError, OSError):
+        return None
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from saddlepoint.report import save_samples
+
     if args.neighbours + args.per_class + (args.sweep is not None) > 1:
         raise SaddlepointError("choose one of --neighbours, --per-class and --sweep.")
-    run = load_lapgan(args.run) if is_lapgan_run(args.run) else load(args.run)
+    n = None if args.n is None else _positive(args.n, "-n")
+    run, home = _source(args)
     if args.per_class or args.sweep is not None:
         from saddlepoint.report.conditional import code_sweep_grid, per_class_grid
 
         if args.per_class:
-            out = args.out or run.path / "samples" / f"per-class-seed{args.seed}.png"
-            print(per_class_grid(run.generator, out, seed=args.seed))
+            out = args.out or home / "samples" / f"per-class-seed{args.seed}.png"
+            names = (
+                _class_names(run.config.data) if getattr(run.generator, "num_classes", 0) else None
+            )
+            print(
+                per_class_grid(
+                    run.generator, out, per_row=n or 10, seed=args.seed, class_names=names
+                )
+            )
         else:
-            out = args.out or run.path / "samples" / f"sweep-{args.sweep}-seed{args.seed}.png"
-            print(code_sweep_grid(run.generator, args.sweep, out, seed=args.seed))
+            out = args.out or home / "samples" / f"sweep-{args.sweep}-seed{args.seed}.png"
+            print(code_sweep_grid(run.generator, args.sweep, out, rows=n or 8, seed=args.seed))
         return 0
     if args.neighbours:
         from saddlepoint.data import load_dataset
@@ -349,11 +517,11 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         train_x = load_dataset(run.config.data, "train").x
         if train_x.dim() != 4:
             raise SaddlepointError("--neighbours draws images; this run's data are points.")
-        out = args.out or run.path / "samples" / f"neighbours-seed{args.seed}.png"
-        print(neighbours_figure(run.generator, train_x, out, seed=args.seed))
+        out = args.out or home / "samples" / f"neighbours-seed{args.seed}.png"
+        print(neighbours_figure(run.generator, train_x, out, n=n or 48, seed=args.seed))
         return 0
-    samples = run.sample(_positive(args.n, "-n"), seed=args.seed)
-    out = args.out or run.path / "samples" / f"sample-seed{args.seed}.png"
+    samples = run.sample(n or 100, seed=args.seed)
+    out = args.out or home / "samples" / f"sample-seed{args.seed}.png"
     print(save_samples(samples, out))
     return 0
 
@@ -362,7 +530,7 @@ def _cmd_interpolate(args: argparse.Namespace) -> int:
     from saddlepoint.report.figures import interpolation_figure
     from saddlepoint.train import load
 
-    run = load(args.run)
+    run = load(_run_arg(args.run))
     out = args.out or run.path / "samples" / f"interpolation-seed{args.seed}.png"
     rows, steps = _positive(args.rows, "--rows"), _positive(args.steps, "--steps")
     if steps < 2:
@@ -374,17 +542,20 @@ def _cmd_interpolate(args: argparse.Namespace) -> int:
 def _cmd_average(args: argparse.Namespace) -> int:
     from saddlepoint.train.average import average_snapshots
 
-    print(average_snapshots(args.snapshots, args.out))
+    print(average_snapshots([_run_arg(s) for s in args.snapshots], args.out))
     return 0
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    if args.run is not None:
+        _run_arg(args.run)
     if args.eval_verb in METRIC_VERBS:
         return run_metric_command(args)
     import torch
 
     from saddlepoint.evaluate.run_parzen import (
         ParzenSettings,
+        counts_used,
         parzen_curve,
         parzen_of_run,
         save_curve,
@@ -402,8 +573,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                 f"--sigmas takes comma-separated numbers, got {args.sigmas!r}."
             ) from None
     settings = ParzenSettings(
-        samples=_positive(args.samples, "--samples"),
-        valid=_positive(args.valid, "--valid"),
+        samples=None if args.samples is None else _positive(args.samples, "--samples"),
+        valid=None if args.valid is None else _positive(args.valid, "--valid"),
         test=None if args.test is None else _positive(args.test, "--test"),
         sigmas=sigmas,
         batch_size=args.batch_size,
@@ -418,11 +589,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         from saddlepoint.evaluate.run_parzen import parzen_of_real
 
         data = DataConfig(name=args.data, root=args.root)
+        settings, notes = counts_used(data, settings, real=True)
         result = parzen_of_real(data, settings)
         folder = _folder(Path(args.out or "runs/eval"))
         stem = f"parzen-real-{args.data.replace(':', '-').replace('/', '-')}"
         return _report_parzen(
-            result, folder, stem, f"{settings.samples} real training images", args.data
+            result, folder, stem, f"{settings.samples} real training images", args.data, notes
         )
     if args.data or args.root:
         raise SaddlepointError("--data and --root are for --real without a run; drop them.")
@@ -431,7 +603,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
         path = resolve_run_path(args.run)
         run_dir = path if path.is_dir() else path.parent
-        folder = _folder(Path(args.out) if args.out else run_dir / "eval")
+        folder = _folder(Path(args.out) if args.out else eval_folder(run_dir))
         curve = parzen_curve(run_dir, settings)
         save_curve(curve, folder / "parzen-curve.json", folder / "parzen-curve.png")
         for c in curve:
@@ -443,7 +615,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(f"curve: {folder / 'parzen-curve.json'}, {folder / 'parzen-curve.png'}")
         return 0
     run = load(args.run)
-    folder = _folder(Path(args.out) if args.out else run.path / "eval")
+    folder = _folder(Path(args.out) if args.out else eval_folder(run.path))
+    settings, notes = counts_used(run.config.data, settings, real=args.real)
     if args.real:
         from saddlepoint.evaluate.run_parzen import parzen_of_real
 
@@ -454,6 +627,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             "parzen-real",
             f"{settings.samples} real training images",
             run.config.data.name,
+            notes,
         )
     result = parzen_of_run(run, settings)
     return _report_parzen(
@@ -462,6 +636,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         f"parzen-it{run.iteration}",
         f"{settings.samples} samples of iteration {run.iteration}",
         run.config.data.name,
+        notes,
     )
 
 
@@ -472,7 +647,9 @@ def _folder(folder: Path) -> Path:
     return folder
 
 
-def _report_parzen(result, folder: Path, stem: str, what: str, data_name: str) -> int:
+def _report_parzen(
+    result, folder: Path, stem: str, what: str, data_name: str, notes: list[str]
+) -> int:
     from saddlepoint.evaluate.parzen import plot_sigma_curve, save_result
 
     save_result(result, folder / f"{stem}.json")
@@ -485,6 +662,8 @@ def _report_parzen(result, folder: Path, stem: str, what: str, data_name: str) -
         f"  {what}; sigma {result.sigma:.4f} chosen on {result.n_valid} validation images "
         f"from {len(result.sigmas)} values; {result.seconds:.1f} s"
     )
+    for note in notes:
+        print(f"  note: {note}")
     print(f"  {folder / (stem + '.json')}")
     return 0
 
@@ -504,6 +683,34 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pretrained(args: argparse.Namespace) -> int:
+    from saddlepoint.pretrained import available, folder
+
+    found = available()
+    if not found:
+        print(
+            f"no pretrained generators are installed (none in {folder()}); train your own with "
+            "`saddlepoint train`, or see the README for the ones a release ships."
+        )
+        return 0
+    for name, record in found.items():
+        if "problem" in record:
+            print(f"{name}: {record['problem']}")
+            continue
+        print(f"{name}: {record.get('description', '')}")
+        facts = ", ".join(
+            f"{key} {record[key]}" for key in ("preset", "seed", "iterations") if key in record
+        )
+        print(f"  {facts}")
+        scores = record.get("scores") or {}
+        if scores:
+            print("  scores: " + ", ".join(f"{k} {v}" for k, v in scores.items()))
+        if "command" in record:
+            print(f"  made by: {record['command']}")
+    print(f"sample one: saddlepoint sample --pretrained {next(iter(found))}")
+    return 0
+
+
 def _cmd_datasets(args: argparse.Namespace) -> int:
     from saddlepoint.data import DATASETS
 
@@ -511,7 +718,10 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
         root = source.default_root()
         where = f" [default folder: {root}]" if root else ""
         print(f"{name:16s} {source.description}{where}")
-    print(f"{'folder:PATH':16s} a folder of PNG/JPEG images (set data.image_size, data.channels)")
+    print(
+        f"{'folder:PATH':16s} a folder of PNG/JPEG images, sub-folders as classes; a seeded "
+        "80/10/10% train/valid/test split (set data.image_size, data.channels)"
+    )
     return 0
 
 
@@ -567,6 +777,7 @@ COMMANDS = {
     "eval": _cmd_eval,
     "report": _cmd_report,
     "presets": _cmd_presets,
+    "pretrained": _cmd_pretrained,
     "datasets": _cmd_datasets,
     "objectives": _cmd_objectives,
     "data": _cmd_data,

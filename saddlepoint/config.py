@@ -104,6 +104,7 @@ class TrainConfig:
     channels_last: bool = True
     compile: bool = False  # torch.compile G and D (measured slower than eager on a 2-core CPU)
     ema_beta: float = 0.0  # EMA of G's weights for sampling/eval, e.g. 0.999; 0 = off
+    ema_rampup: float = 0.0  # EMA horizon at most this x the steps so far (e.g. 0.1); 0 = off
     log_every: int = 100  # iterations between JSON-lines scalars
     sample_every: int = 1000  # iterations between sample grids (0 = only at the end)
     checkpoint_every: int = 1000  # iterations between training-state checkpoints
@@ -285,6 +286,7 @@ def validate(config: Config) -> None:
     need(t.eval_samples >= 2, f"train.eval_samples must be >= 2, got {t.eval_samples}.")
     need(t.threads is None or t.threads >= 1, f"train.threads must be >= 1, got {t.threads}.")
     need(0 <= t.ema_beta < 1, f"train.ema_beta must lie in [0, 1) (0 = off), got {t.ema_beta}.")
+    need(t.ema_rampup >= 0, f"train.ema_rampup must be >= 0 (0 = off), got {t.ema_rampup}.")
     need(m.z_dim >= 1, f"model.z_dim must be >= 1, got {m.z_dim}.")
     need(
         m.z_prior in ("uniform", "normal"),

@@ -21,3 +21,10 @@ def _restore_torch_state():
     yield
     torch.set_num_threads(threads)
     torch.set_rng_state(rng)
+
+
+@pytest.fixture(scope="session")
+def classifier_cache(tmp_path_factory):
+    """One evaluation cache for the session: the mnist5k classifier (default recipe, about 15
+    CPU-seconds) is trained once and shared by the tests that score with it."""
+    return tmp_path_factory.mktemp("classifier-cache")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from tiny import tiny_argv
+from tiny import TINY_SETS, tiny_argv
 
 from saddlepoint.cli import main
 
@@ -197,3 +197,115 @@ def test_parzen_of_real_images_without_a_run(tmp_path, capsys):
     assert result["n_samples"] == 1000 and result["dim"] == 64
     assert main(["eval", "parzen"]) == 2
     assert "--real --data NAME" in capsys.readouterr().err
+
+
+def test_parzen_defaults_fit_the_dataset(tmp_path, capsys):
+    """mnist5k holds 500 validation images: the default --valid takes them all, with a note;
+    --real takes all 1,397 training images of digits when 10,000 are more than there are."""
+    assert main(["train", "--quiet", "--out", str(tmp_path), *TINY]) == 0
+    run = next(tmp_path.iterdir())
+    capsys.readouterr()
+    assert main(["eval", "parzen", str(run), "--samples", "300", "--test", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "sigma" in out and "chosen on 500 validation images" in out
+    assert "note: --valid: all 500 validation images of mnist5k" in out
+    assert json.loads((run / "eval" / "parzen-it6.json").read_text())["n_valid"] == 500
+    argv = ["eval", "parzen", "--real", "--data", "digits", "--valid", "50", "--test", "50"]
+    assert main([*argv, "--out", str(tmp_path / "real")]) == 0
+    out = capsys.readouterr().out
+    assert "1397 real training images" in out and "note: --samples: all 1397" in out
+    assert main([*argv, "--samples", "2000"]) == 2
+    assert "--samples 2000 exceeds the 1397 training images of digits" in capsys.readouterr().err
+
+
+def test_version_config_file_and_checkpoint_message(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == "saddlepoint 0.1.0"
+    assert main(["train", "--quiet", "--out", str(tmp_path / "a"), *TINY]) == 0
+    run = next((tmp_path / "a").iterdir())
+    capsys.readouterr()
+    # train from a saved config: the same settings, with --set on top
+    argv = ["train", "--quiet", "--config", str(run / "config.json"), "--out", str(tmp_path / "b")]
+    assert main([*argv, "--set", "train.iterations=4"]) == 0
+    again = next((tmp_path / "b").iterdir())
+    first, second = (json.loads((r / "config.json").read_text()) for r in (run, again))
+    assert second["train"].pop("iterations") == 4 and first["train"].pop("iterations") == 6
+    assert first == second and again.name == run.name
+    assert main(["train", "--config", str(run / "config.json"), "--preset", "demo"]) == 2
+    assert "use one of --config, --preset and --resume" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{nope")
+    assert main(["train", "--config", str(tmp_path / "bad.json")]) == 2
+    assert "not a readable JSON config" in capsys.readouterr().err
+    # a training checkpoint is not a snapshot: say which file to pass
+    for verb in ("sample", "interpolate"):
+        assert main([verb, str(run / "checkpoint.pt")]) == 2
+        err = capsys.readouterr().err
+        assert "is a training checkpoint" in err
+        assert f"pass the run folder ({run}) or a .safetensors snapshot" in err
+    assert main(["eval", "fid", str(run / "checkpoint.pt")]) == 2
+    assert "pass the run folder" in capsys.readouterr().err
+
+
+def test_sample_neighbours_follows_n(tmp_path, capsys):
+    from PIL import Image
+
+    assert main(["train", "--quiet", "--out", str(tmp_path), *TINY]) == 0
+    run = next(tmp_path.iterdir())
+    capsys.readouterr()
+    heights = {}
+    for n in ("6", "13"):  # rows of 6: one row; three rows (the last holds one sample)
+        assert main(["sample", str(run), "--neighbours", "-n", n]) == 0
+        heights[n] = Image.open(capsys.readouterr().out.strip()).size[1]
+    assert heights == {"6": 2 * (30 + 2), "13": 2 * (3 * 30 + 2)}
+
+
+def write_pngs(folder, n: int, size: int = 12) -> None:
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    rng = __import__("numpy").random.default_rng(0)
+    for i in range(n):
+        pixels = rng.integers(0, 256, (size, size), dtype="uint8")
+        Image.fromarray(pixels, "L").save(folder / f"img-{i:03d}.png")
+
+
+def test_a_small_folder_trains_with_the_default_preset(tmp_path, capsys, monkeypatch):
+    """100 images: an 80-image training split, so the default batch of 100 becomes 80 with a
+    note; the run is named after the folder; its config stores the absolute path, so a resume
+    from another directory finds the images."""
+    write_pngs(tmp_path / "work" / "my faces", 100)
+    monkeypatch.chdir(tmp_path / "work")
+    unbatched = [s for s in TINY_SETS if not s.startswith("train.batch_size=")]
+    sets = [a for s in (*unbatched, "train.iterations=2") for a in ("--set", s)]
+    assert main(["train", "--quiet", "--data", "folder:my faces", "--out", "runs", *sets]) == 0
+    err = capsys.readouterr().err
+    assert "holds 80 images" in err and "training with train.batch_size=80" in err
+    (run,) = (tmp_path / "work" / "runs").iterdir()
+    assert run.name == "00001-demo-my-faces-non_saturating"  # the default preset, demo
+    config = json.loads((run / "config.json").read_text())
+    assert config["data"]["name"] == f"folder:{tmp_path / 'work' / 'my faces'}"
+    assert config["train"]["batch_size"] == 80
+    monkeypatch.chdir(tmp_path)  # elsewhere: the stored path still holds
+    assert main(["train", "--quiet", "--resume", str(run), "--set", "train.iterations=3"]) == 0
+    # a batch set on the command line is the user's choice: refused, not adapted
+    argv = ["train", "--quiet", "--data", f"folder:{tmp_path / 'work' / 'my faces'}"]
+    assert main([*argv, "--out", str(tmp_path / "r"), *sets, "--set", "train.batch_size=90"]) == 2
+    assert "fewer than train.batch_size=90" in capsys.readouterr().err
+
+
+def test_runs_are_named_after_their_data():
+    from saddlepoint.config import override
+    from saddlepoint.presets import preset
+    from saddlepoint.train.run import run_name
+
+    def name(p: str, data: str) -> str:
+        return run_name(override(preset(p), [f"data.name={data}"]))
+
+    assert name("dcgan-mnist", "folder:~/data/faces/") == "dcgan-faces-non_saturating"
+    assert name("dcgan-mnist", "mnist") == "dcgan-mnist-mnist-non_saturating"
+    assert name("demo", "mnist5k") == "demo-mnist5k-non_saturating"
+    assert name("dcgan-fashion", "mnist") == "dcgan-mnist-non_saturating"
+    assert name("goodfellow2014-mnist-fast", "fashion-mnist") == (
+        "goodfellow2014-fast-fashion-mnist-non_saturating"
+    )

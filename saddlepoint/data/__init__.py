@@ -7,7 +7,10 @@ their folder is missing (see `saddlepoint.data.download`).
 
 from __future__ import annotations
 
-from saddlepoint.config import DataConfig
+import dataclasses
+import os
+
+from saddlepoint.config import Config, DataConfig
 from saddlepoint.data import cifar10, digits, folder, idx, mnist5k, pyramid, toy
 from saddlepoint.data.dataset import SPLITS, Dataset
 from saddlepoint.data.source import Source
@@ -57,8 +60,30 @@ for _name in toy.NAMES:
 # `folder:PATH` names a family of datasets, not one: load_dataset matches the prefix itself, so it
 # is kept out of the registry (and `saddlepoint datasets` lists it on a line of its own).
 FOLDER_SOURCE = Source(
-    "folder:PATH", "any folder of PNG/JPEG images, sub-folders as classes (80/10/10%)", folder.load
+    "folder:PATH",
+    "any folder of PNG/JPEG images, sub-folders as classes (a seeded 80/10/10% split)",
+    folder.load,
 )
+
+
+def absolute_data(data: DataConfig) -> DataConfig:
+    """`data` with its folder:PATH and data.root made absolute (~ expanded), so that the config
+    a run saves finds the same files from any working directory."""
+
+    def absolute(path: str) -> str:
+        return os.path.abspath(os.path.expanduser(path))
+
+    changes = {}
+    if data.name.startswith(folder.PREFIX):
+        changes["name"] = folder.PREFIX + absolute(str(folder.folder_path(data.name)))
+    if data.root is not None:
+        changes["root"] = absolute(data.root)
+    return dataclasses.replace(data, **changes) if changes else data
+
+
+def absolute_paths(config: Config) -> Config:
+    """`config` with absolute data paths (see absolute_data)."""
+    return dataclasses.replace(config, data=absolute_data(config.data))
 
 
 def load_dataset(config: DataConfig, split: str = "train") -> Dataset:
@@ -93,4 +118,12 @@ def load_dataset(config: DataConfig, split: str = "train") -> Dataset:
     return dataset
 
 
-__all__ = ["DATASETS", "SPLITS", "Dataset", "Source", "load_dataset"]
+__all__ = [
+    "DATASETS",
+    "SPLITS",
+    "Dataset",
+    "Source",
+    "absolute_data",
+    "absolute_paths",
+    "load_dataset",
+]

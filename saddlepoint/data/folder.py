@@ -166,6 +166,20 @@ def split_rows(n: int, split: str) -> np.ndarray:
 
 def load(config: DataConfig, split: str) -> Dataset:
     """One split of the `folder:PATH` dataset that config.name names."""
+    pixels, y, classes = _pixels(config)
+    rows = torch.from_numpy(split_rows(len(pixels), split))
+    x = pixels[rows].to(torch.float32) / 255.0  # (N, C, S, S) in [0, 1]
+    return Dataset(config.name, split, x, None if y is None else y[rows], classes)
+
+
+def load_all(config: DataConfig) -> Dataset:
+    """Every image of the folder, unsplit, in sorted-file order (split "all"): what
+    `saddlepoint eval fid --input1 DIR --input2 DIR` compares."""
+    pixels, y, classes = _pixels(config)
+    return Dataset(config.name, "all", pixels.to(torch.float32) / 255.0, y, classes)
+
+
+def _pixels(config: DataConfig) -> tuple[torch.Tensor, torch.Tensor | None, tuple | None]:
     root = folder_path(config.name)
     if root.is_dir():
         signature = tuple(
@@ -176,7 +190,4 @@ def load(config: DataConfig, split: str) -> Dataset:
         )
     else:
         signature = ()
-    pixels, y, classes = _load_all(root, config.channels, config.image_size, signature)
-    rows = torch.from_numpy(split_rows(len(pixels), split))
-    x = pixels[rows].to(torch.float32) / 255.0  # (N, C, S, S) in [0, 1]
-    return Dataset(config.name, split, x, None if y is None else y[rows], classes)
+    return _load_all(root, config.channels, config.image_size, signature)

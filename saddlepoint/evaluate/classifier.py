@@ -44,6 +44,7 @@ from saddlepoint.evaluate.cache import (
     slug,
     tensor_sha256,
 )
+from saddlepoint.progress import Progress
 
 ARCHITECTURE = (
     "cnn-v1: x-0.5, [conv3x3 no bias, BN, ReLU, maxpool2] x2 (32, 64), fc 128, ReLU, drop 0.25, fc"
@@ -144,10 +145,15 @@ def accuracy(network: Classifier, x: torch.Tensor, y: torch.Tensor, batch: int =
 
 
 def train_classifier(
-    x: torch.Tensor, y: torch.Tensor, classes: int, recipe: ClassifierRecipe
+    x: torch.Tensor,
+    y: torch.Tensor,
+    classes: int,
+    recipe: ClassifierRecipe,
+    progress: Progress | None = None,
 ) -> Classifier:
     """Train the CNN on images x (N, C, H, W) in [0, 1] with labels y (N,); deterministic given
-    recipe.seed on one thread. The global RNG is left as it was; works inside torch.no_grad()."""
+    recipe.seed on one thread. The global RNG is left as it was; works inside torch.no_grad().
+    `progress` is advanced once per step (a bar, or status lines in a batch job's log)."""
     with torch.random.fork_rng(devices=[]), torch.enable_grad():
         torch.manual_seed(recipe.seed)  # initialisation and dropout
         network = Classifier(tuple(x.shape[1:]), classes)
@@ -167,6 +173,9 @@ def train_classifier(
                 loss.backward()
                 optimiser.step()
                 schedule.step()
+                if progress is not None:
+                    progress.update()
+                    progress.show({"loss": float(loss.detach())})
     network.eval().requires_grad_(False)
     return network
 
@@ -210,7 +219,12 @@ def load_classifier(
                 f"28x28 images); it is cached in {path.parent}"
             )
         start = time.perf_counter()
-        network = train_classifier(x, y, classes, recipe)
+        steps = recipe.epochs * max(1, len(x) // recipe.batch_size)
+        with Progress(
+            steps, noun="step", desc=f"saddlepoint: {data.name} classifier", prefix=True,
+            enabled=log is not None,
+        ) as progress:  # fmt: skip
+            network = train_classifier(x, y, classes, recipe, progress)
         seconds = time.perf_counter() - start
         test_x, test_y, _ = _labelled(data, "test")
         meta = {

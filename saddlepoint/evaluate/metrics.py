@@ -10,7 +10,12 @@ Each metric runs the three stages: an extractor's features of n samples (feature
 reference split's cached features and statistics (statistics.py), then the pure formula. A
 result says exactly how it was made in `settings`, including its label: with the Inception
 network the numbers are "FID", "KID" and "Inception Score"; with the offline dataset classifier
-they are "classifier-feature" scores and are never called FID.
+they are "classifier-feature" scores, with the self-supervised rotation network of unlabelled
+data "rotation-feature" scores, and neither is ever called FID.
+
+Entry points: score_images (images against a dataset split), score_generator (periodic
+evaluation), score_run (a run folder), score_real (real images: the sanity row) and
+score_folders (two folders of images, as torch-fidelity's `fidelity --input1 --input2`).
 """
 
 from __future__ import annotations
@@ -27,12 +32,27 @@ import torch
 from saddlepoint.config import DataConfig
 from saddlepoint.errors import SaddlepointError
 from saddlepoint.evaluate.class_coverage import class_coverage, class_distribution
-from saddlepoint.evaluate.features import Extractor, Features, get_extractor, get_source
+from saddlepoint.evaluate.features import (
+    AUTO,
+    Extractor,
+    ExtractorSource,
+    Features,
+    get_extractor,
+    get_source,
+    resolve_extractor,
+)
 from saddlepoint.evaluate.frechet import frechet_distance
 from saddlepoint.evaluate.inception_score import SPLITS, inception_score
 from saddlepoint.evaluate.kid import SUBSET_SIZE, SUBSETS, kernel_distance
 from saddlepoint.evaluate.precision_recall import K, precision_recall
-from saddlepoint.evaluate.statistics import Reference, mean_and_covariance, reference_statistics
+from saddlepoint.evaluate.statistics import (
+    Reference,
+    images_reference,
+    mean_and_covariance,
+    reference_statistics,
+)
+
+DEFAULT_SAMPLES = 10_000  # samples scored when not told; real images: at most the split's
 
 
 @dataclass
@@ -68,11 +88,16 @@ class Metric:
     higher_is_better: bool
     uses_reference: bool  # compares with a data split (all but is)
     needs_labels: bool  # needs a classifier of the dataset's classes (classes)
-    labels: tuple[str, str]  # (with the Inception network, with the dataset classifier)
+    # (with the Inception network, with saddlepoint's own CNNs: "{kind}" is their name)
+    labels: tuple[str, str]
     formula: Formula
+    needs_logits: bool = False  # needs logits over classes (is, classes): not rotation's
 
-    def label(self, standard: bool) -> str:
-        return self.labels[0] if standard else self.labels[1]
+    def label(self, extractor: Extractor) -> str:
+        """The name of this metric's numbers when made with `extractor`."""
+        if extractor.standard:
+            return self.labels[0]
+        return self.labels[1].format(kind=extractor.name)
 
 
 def _fid(fake: Features, ref: Reference | None, ex: Extractor, seed: int):
@@ -123,7 +148,7 @@ METRICS: dict[str, Metric] = {
         higher_is_better=False,
         uses_reference=True,
         needs_labels=False,
-        labels=("FID", "classifier-feature Frechet distance"),
+        labels=("FID", "{kind}-feature Frechet distance"),
         formula=_fid,
     ),
     "kid": Metric(
@@ -132,7 +157,7 @@ METRICS: dict[str, Metric] = {
         higher_is_better=False,
         uses_reference=True,
         needs_labels=False,
-        labels=("KID", "classifier-feature kernel distance"),
+        labels=("KID", "{kind}-feature kernel distance"),
         formula=_kid,
     ),
     "is": Metric(
@@ -146,6 +171,7 @@ METRICS: dict[str, Metric] = {
             "classifier score (the Inception Score formula on the dataset classifier)",
         ),
         formula=_is,
+        needs_logits=True,
     ),
     "pr": Metric(
         "pr",
@@ -155,7 +181,7 @@ METRICS: dict[str, Metric] = {
         needs_labels=False,
         labels=(
             "precision/recall (k=3) in Inception-v3 features",
-            "classifier-feature precision/recall (k=3)",
+            "{kind}-feature precision/recall (k=3)",
         ),
         formula=_pr,
     ),
@@ -167,6 +193,7 @@ METRICS: dict[str, Metric] = {
         needs_labels=True,
         labels=("", "classifier class coverage: KL(generated || data) in nats"),
         formula=_classes,
+        needs_logits=True,
     ),
 }
 
@@ -180,48 +207,55 @@ def get_metric(name: str) -> Metric:
 # ---------------------------------------------------------------------------- the entry points
 
 
-def score_images(
-    metric: str,
-    images: torch.Tensor,
+def _check_pairing(m: Metric, source: ExtractorSource | Extractor) -> None:
+    """One sentence when a metric cannot be made with an extractor."""
+    if m.needs_labels and source.name != "classifier":
+        raise SaddlepointError(
+            f"the {m.name} metric needs a classifier of the dataset's own classes: use "
+            "--extractor classifier (on a labelled dataset)."
+        )
+    if m.needs_logits and not source.class_logits:
+        raise SaddlepointError(
+            f"the {m.name} metric needs a network's class probabilities, and the "
+            f"{source.name} features of unlabelled images have none: score these images with "
+            "fid, kid or pr, or use --extractor inception --weights PATH for the Inception "
+            "Score."
+        )
+
+
+def _extractor(
+    m: Metric,
+    extractor: str | Extractor,
     data: DataConfig,
     *,
-    extractor: str | Extractor = "classifier",
-    split: str = "test",
-    seed: int = 0,
-    reference_images: int | None = None,
-    weights: str | os.PathLike | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    device: str = "cpu",
+    weights: str | os.PathLike | None,
+    cache_dir: str | os.PathLike | None,
+    device: str,
+    images: torch.Tensor | None = None,
+) -> Extractor:
+    """The extractor to use (built, "auto" resolved), checked against the metric first."""
+    if isinstance(extractor, Extractor):
+        _check_pairing(m, extractor)
+        return extractor
+    if extractor == AUTO:
+        extractor = "rotation" if images is not None else resolve_extractor(extractor, data)
+    _check_pairing(m, get_source(extractor))  # before a (possibly long) training
+    return get_extractor(
+        extractor, data, weights=weights, cache_dir=cache_dir, device=device, images=images
+    )
+
+
+def _score(
+    m: Metric, ex: Extractor, images: torch.Tensor, ref: Reference | None, seed: int, **facts
 ) -> MetricResult:
-    """Score [0, 1] images (n, C, H, W) against the first `reference_images` (None: all) of
-    `data`'s `split`, with the named extractor (or a built one)."""
-    m = get_metric(metric)
+    """Stage three: the formula on the samples' features, with the settings that made it."""
     start = time.perf_counter()
-    standard = (
-        extractor.standard if isinstance(extractor, Extractor) else get_source(extractor).standard
-    )
-    if m.needs_labels and standard:
-        raise SaddlepointError(
-            "the classes metric needs a classifier of the dataset's own classes: use "
-            "--extractor classifier."
-        )
-    ex = (
-        extractor
-        if isinstance(extractor, Extractor)
-        else get_extractor(extractor, data, weights=weights, cache_dir=cache_dir, device=device)
-    )
-    ex.check(images)  # before the (possibly long) reference extraction
-    ref = (
-        reference_statistics(data, split, ex, n=reference_images, cache_dir=cache_dir)
-        if m.uses_reference
-        else None
-    )
     fake = ex.extract(images)
     value, extras, params = m.formula(fake, ref, ex, seed)
     settings: dict[str, Any] = {
         "metric": m.name,
-        "label": m.label(ex.standard),
-        "dataset": data.name,
+        "label": m.label(ex),
+        **facts,
         "samples": int(images.shape[0]),
         "seed": seed,
         "extractor": ex.name,
@@ -232,9 +266,42 @@ def score_images(
         **params,
     }
     if ref is not None:
-        settings.update(split=split, reference_images=ref.n, reference_cache=str(ref.path))
+        settings["reference_cache"] = str(ref.path)
     settings["seconds"] = round(time.perf_counter() - start, 3)
     return MetricResult(m.name, float(value), extras, m.higher_is_better, settings)
+
+
+def score_images(
+    metric: str,
+    images: torch.Tensor,
+    data: DataConfig,
+    *,
+    extractor: str | Extractor = AUTO,
+    split: str = "test",
+    seed: int = 0,
+    reference_images: int | None = None,
+    weights: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    device: str = "cpu",
+) -> MetricResult:
+    """Score [0, 1] images (n, C, H, W) against the first `reference_images` (None: all) of
+    `data`'s `split`, with the named extractor ("auto": the classifier for labelled data, the
+    rotation network for unlabelled) or a built one."""
+    m = get_metric(metric)
+    start = time.perf_counter()
+    ex = _extractor(m, extractor, data, weights=weights, cache_dir=cache_dir, device=device)
+    ex.check(images)  # before the (possibly long) reference extraction
+    ref = (
+        reference_statistics(data, split, ex, n=reference_images, cache_dir=cache_dir)
+        if m.uses_reference
+        else None
+    )
+    facts = {"dataset": data.name}
+    if ref is not None:
+        facts.update(split=split, reference_images=ref.n)
+    result = _score(m, ex, images, ref, seed, **facts)
+    result.settings["seconds"] = round(time.perf_counter() - start, 3)
+    return result
 
 
 def score_generator(
@@ -243,7 +310,7 @@ def score_generator(
     data: DataConfig,
     *,
     n: int,
-    extractor: str = "classifier",
+    extractor: str = AUTO,
     split: str = "test",
     seed: int = 0,
     cache_dir: str | os.PathLike | None = None,
@@ -277,8 +344,8 @@ def score_run(
     metric: str,
     run_path: str | os.PathLike,
     *,
-    n: int = 10_000,
-    extractor: str = "classifier",
+    n: int = DEFAULT_SAMPLES,
+    extractor: str = AUTO,
     split: str = "test",
     seed: int = 0,
     cache_dir: str | os.PathLike | None = None,
@@ -317,17 +384,90 @@ def score_real(
     metric: str,
     data: DataConfig,
     *,
-    n: int,
+    n: int | None = None,
     split: str = "test",
     real_split: str | None = None,
     **kwargs: Any,
 ) -> MetricResult:
     """The sanity row: the first n real images of `real_split` (default: another split than
-    `split`) scored as if they were samples; a good metric gives a small distance here."""
+    `split`) scored as if they were samples; a good metric gives a small distance here. n=None
+    takes DEFAULT_SAMPLES or the whole split when it is smaller (a note in the settings says
+    so)."""
     from saddlepoint.evaluate.statistics import split_images
 
     real_split = real_split or other_split(split)
-    images, _ = split_images(data, real_split, n)
-    result = score_images(metric, images, data, split=split, **kwargs)
+    available, _ = split_images(data, real_split, None)
+    notes = []
+    if n is None:
+        n = min(DEFAULT_SAMPLES, len(available))
+        if n < DEFAULT_SAMPLES:
+            notes.append(
+                f"--samples: all {n} {data.name} {real_split} images (the {real_split} split "
+                f"holds fewer than the default {DEFAULT_SAMPLES})"
+            )
+    elif n > len(available):
+        raise SaddlepointError(
+            f"--samples {n} asks for more real images than the {len(available)} in the "
+            f"{real_split} split of {data.name}: ask for at most {len(available)}, or leave "
+            "--samples out to use them all."
+        )
+    result = score_images(metric, available[:n], data, split=split, **kwargs)
     result.settings["real_split"] = real_split
+    if notes:
+        result.settings["notes"] = notes
+    return result
+
+
+def score_folders(
+    metric: str,
+    input1: str | os.PathLike,
+    input2: str | os.PathLike | None = None,
+    *,
+    n: int | None = None,
+    extractor: str = AUTO,
+    seed: int = 0,
+    weights: str | os.PathLike | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    device: str = "cpu",
+) -> MetricResult:
+    """Score every image of folder `input1` (its first n) against every image of `input2`, as
+    torch-fidelity's `fidelity --input1 DIR --input2 DIR` does, without a run. input1 is read at
+    input2's size and channels. "auto" is the rotation network trained on input2's images (the
+    reference plays the part of a training split); --extractor inception takes --weights."""
+    from saddlepoint.data import absolute_data
+    from saddlepoint.data.folder import PREFIX, load_all
+
+    m = get_metric(metric)
+    start = time.perf_counter()
+    if input2 is None and m.uses_reference:
+        raise SaddlepointError(
+            f"the {m.name} metric compares two sets of images: give the reference folder as "
+            "--input2 DIR."
+        )
+    ref_data = absolute_data(DataConfig(name=f"{PREFIX}{input2 if input2 else input1}"))
+    reference = load_all(ref_data)
+    c, size = reference.x.shape[1], reference.x.shape[-1]
+    data1 = absolute_data(DataConfig(name=f"{PREFIX}{input1}", image_size=size, channels=c))
+    images = load_all(data1).x
+    if n is not None:
+        if n > len(images):
+            raise SaddlepointError(
+                f"--samples {n} asks for more images than the {len(images)} in {input1}: ask "
+                "for at most that, or leave --samples out to use them all."
+            )
+        images = images[:n]
+    ex = _extractor(
+        m, extractor, ref_data, weights=weights, cache_dir=cache_dir, device=device,
+        images=reference.x,
+    )  # fmt: skip
+    ex.check(images)
+    ref = None
+    facts: dict[str, Any] = {"input1": data1.name.removeprefix(PREFIX)}
+    if m.uses_reference:
+        ref = images_reference(
+            reference.x, reference.y, ref_data.name, "all", ex, cache_dir=cache_dir
+        )
+        facts.update(input2=ref_data.name.removeprefix(PREFIX), reference_images=ref.n)
+    result = _score(m, ex, images, ref, seed, **facts)
+    result.settings["seconds"] = round(time.perf_counter() - start, 3)
     return result

@@ -3,10 +3,15 @@ dataset's validation split choosing sigma, its test split scored (Goodfellow et 
 
 Also the reference row: real training images in place of the samples (what a model that
 reproduced the training set exactly would score), and the curve over a run's kept snapshots.
+
+Counts left unset fit the dataset: 1,000 validation images or the whole validation split when
+it is smaller, and for the reference row 10,000 training images or the whole training split;
+`counts_used` says what was taken, in notes the command line prints.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import warnings
@@ -21,25 +26,66 @@ from saddlepoint.errors import SaddlepointError, writing
 from saddlepoint.evaluate.parzen import ParzenResult, evaluate_parzen
 from saddlepoint.train.run import Run, load, read_log
 
+DEFAULT_SAMPLES = 10_000  # generator samples (the original's default)
+DEFAULT_VALID = 1_000  # validation images that choose sigma (the original's default)
+
 
 @dataclass(frozen=True)
 class ParzenSettings:
-    samples: int = 10_000  # generator samples the window is fitted to
-    valid: int = 1_000  # validation images that choose sigma (the original's default)
+    samples: int | None = None  # samples the window is fitted to; None = DEFAULT_SAMPLES (real
+    # training images: at most the split's)
+    valid: int | None = None  # validation images; None = DEFAULT_VALID or the whole split
     test: int | None = None  # test images scored; None = the whole test split
     sigmas: tuple[float, ...] | None = None  # None = 10 values log-spaced in [0.1, 1]
     batch_size: int | None = None  # test points per distance block; None = automatic
     seed: int = 0  # noise seed for the samples
 
 
+def counts_used(
+    data: DataConfig, settings: ParzenSettings, *, real: bool = False
+) -> tuple[ParzenSettings, list[str]]:
+    """`settings` with the counts left unset filled to fit `data` (samples of real training
+    images, for the reference row, when `real`), and a note for each default that the dataset
+    was too small for. A count set explicitly that the dataset cannot give is one sentence."""
+    notes = []
+    valid_n = len(load_dataset(data, "valid"))
+    valid = settings.valid
+    if valid is None:
+        valid = min(DEFAULT_VALID, valid_n)
+        if valid < DEFAULT_VALID:
+            notes.append(
+                f"--valid: all {valid} validation images of {data.name} (fewer than the "
+                f"default {DEFAULT_VALID})"
+            )
+    elif valid > valid_n:
+        raise SaddlepointError(
+            f"--valid {valid} exceeds the {valid_n} validation images of {data.name}: lower it, "
+            "or leave --valid out to use them all."
+        )
+    samples = settings.samples
+    if real:
+        train_n = len(load_dataset(data, "train"))
+        if samples is None:
+            samples = min(DEFAULT_SAMPLES, train_n)
+            if samples < DEFAULT_SAMPLES:
+                notes.append(
+                    f"--samples: all {samples} training images of {data.name} (fewer than the "
+                    f"default {DEFAULT_SAMPLES})"
+                )
+        elif samples > train_n:
+            raise SaddlepointError(
+                f"--samples {samples} exceeds the {train_n} training images of {data.name}: "
+                "lower it, or leave --samples out to use them all."
+            )
+    elif samples is None:
+        samples = DEFAULT_SAMPLES
+    return dataclasses.replace(settings, samples=samples, valid=valid), notes
+
+
 def _splits(data: DataConfig, settings: ParzenSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    settings, _ = counts_used(data, settings)
     valid = load_dataset(data, "valid").x.flatten(1)
     test = load_dataset(data, "test").x.flatten(1)
-    if settings.valid > len(valid):
-        raise SaddlepointError(
-            f"--valid {settings.valid} exceeds the {len(valid)} validation images of "
-            f"{data.name}: lower it."
-        )
     if settings.test is not None:
         test = test[: settings.test]
     return valid[: settings.valid], test
@@ -48,7 +94,8 @@ def _splits(data: DataConfig, settings: ParzenSettings) -> tuple[torch.Tensor, t
 def parzen_of_run(run: Run, settings: ParzenSettings) -> ParzenResult:
     """Score `run`'s generator by the 2014 protocol on its own dataset's splits."""
     valid, test = _splits(run.config.data, settings)
-    samples = run.sample(settings.samples, seed=settings.seed).flatten(1).float().cpu()
+    n = settings.samples or DEFAULT_SAMPLES
+    samples = run.sample(n, seed=settings.seed).flatten(1).float().cpu()
     return evaluate_parzen(
         samples, valid, test, sigmas=settings.sigmas, batch_size=settings.batch_size
     )
@@ -56,13 +103,9 @@ def parzen_of_run(run: Run, settings: ParzenSettings) -> ParzenResult:
 
 def parzen_of_real(data: DataConfig, settings: ParzenSettings) -> ParzenResult:
     """The reference row: the first `settings.samples` training images in place of samples."""
+    settings, _ = counts_used(data, settings, real=True)
     valid, test = _splits(data, settings)
     train_x = load_dataset(data, "train").x.flatten(1)
-    if settings.samples > len(train_x):
-        raise SaddlepointError(
-            f"--samples {settings.samples} exceeds the {len(train_x)} training images of "
-            f"{data.name}: lower it."
-        )
     return evaluate_parzen(
         train_x[: settings.samples],
         valid,
@@ -92,7 +135,8 @@ def parzen_curve(run_dir: str | os.PathLike, settings: ParzenSettings) -> list[d
             warnings.warn(f"skipping a snapshot of the curve: {e}", stacklevel=2)
             continue
         valid, test = splits = splits or _splits(run.config.data, settings)
-        samples = run.sample(settings.samples, seed=settings.seed).flatten(1).float()
+        n = settings.samples or DEFAULT_SAMPLES
+        samples = run.sample(n, seed=settings.seed).flatten(1).float()
         r = evaluate_parzen(
             samples, valid, test, sigmas=settings.sigmas, batch_size=settings.batch_size
         )

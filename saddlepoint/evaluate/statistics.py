@@ -84,18 +84,21 @@ def split_images(
         )
     if n is not None and n > len(dataset):
         raise SaddlepointError(
-            f"{n} reference images asked of the {len(dataset)} in the {split} split of "
-            f"{data.name}: ask for at most {len(dataset)}."
+            f"--reference {n} asks for more images than the {len(dataset)} in the {split} "
+            f"split of {data.name}: ask for at most {len(dataset)}, or leave --reference out "
+            "to use the whole split."
         )
     count = len(dataset) if n is None else n
     labels = None if dataset.y is None else dataset.y[:count]
     return dataset.x[:count], labels
 
 
-def reference_key(data: DataConfig, split: str, images: torch.Tensor, extractor: Extractor):
+def reference_key(
+    data: DataConfig | str, split: str, images: torch.Tensor, extractor: Extractor
+) -> dict[str, Any]:
     return {
         "format": 1,
-        "dataset": data.name,
+        "dataset": data if isinstance(data, str) else data.name,
         "split": split,
         "images": int(images.shape[0]),
         "images_sha256": tensor_sha256(images),
@@ -127,8 +130,24 @@ def reference_statistics(
     if memo in _MEMO and _MEMO[memo].path.is_file():
         return _MEMO[memo]
     images, labels = split_images(data, split, n)
-    key = reference_key(data, split, images, extractor)
-    name = f"{slug(data.name)}-{split}-{len(images)}-{extractor.name}-{key_hash(key)}"
+    reference = images_reference(images, labels, data.name, split, extractor, cache_dir=cache_dir)
+    _MEMO[memo] = reference
+    return reference
+
+
+def images_reference(
+    images: torch.Tensor,
+    labels: torch.Tensor | None,
+    dataset: str,
+    split: str,
+    extractor: Extractor,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+) -> Reference:
+    """Features, labels, mean and covariance of reference `images` (N, C, H, W) in [0, 1] named
+    `dataset` and `split` (e.g. a folder, "all"), read from the cache or extracted and cached."""
+    key = reference_key(dataset, split, images, extractor)
+    name = f"{slug(dataset)}-{split}-{len(images)}-{extractor.name}-{key_hash(key)}"
     path = cache_root(cache_dir) / "statistics" / f"{name}.safetensors"
     if path.is_file():
         tensors, _meta = load_entry(path)
@@ -142,5 +161,4 @@ def reference_statistics(
             tensors["labels"] = labels.long()
         save_entry(path, tensors, {"key": key})
         reference = Reference(features, labels, stats, key, path)
-    _MEMO[memo] = reference
     return reference

@@ -5,6 +5,9 @@ continuous codes from -2 to 2, beyond the U(-1, 1) they were trained on).
 
 Code names: `cat0`, `cat1`, ... for the categorical codes and `cont0`, `cont1`, ... for the
 continuous ones, in the order of model.info_categorical and model.info_continuous.
+
+Each grid labels itself: a per-class grid names the class left of each row, a sweep gives the
+code's value above each column (and the code's name in the corner).
 """
 
 from __future__ import annotations
@@ -44,9 +47,10 @@ def per_class_grid(
     path: str | os.PathLike,
     per_row: int = 10,  # samples per class
     seed: int = 0,
+    class_names: tuple[str, ...] | None = None,  # row labels; default "class 0", "class 1", ...
 ) -> Path:
-    """One row per class; column j uses the same noise z_j in every row, so a column shows
-    one 'style' across the classes."""
+    """One row per class, labelled with its name; column j uses the same noise z_j in every
+    row, so a column shows one 'style' across the classes."""
     k = getattr(generator, "num_classes", 0)
     if not k:
         raise SaddlepointError(
@@ -56,7 +60,9 @@ def per_class_grid(
     g = torch.Generator().manual_seed(seed)
     z = generator.sample_z(per_row, g).repeat(k, 1)  # (K * per_row, Z): row c repeats z_1..z_n
     y = torch.arange(k, device=z.device).repeat_interleave(per_row)  # (K * per_row,) 0..0 1..1
-    return save_grid(_generate(generator, z, y), path, ncols=per_row)
+    names = list(class_names) if class_names and len(class_names) == k else None
+    labels = names or [f"class {c}" for c in range(k)]
+    return save_grid(_generate(generator, z, y), path, ncols=per_row, row_labels=labels)
 
 
 def code_sweep_grid(
@@ -86,12 +92,16 @@ def code_sweep_grid(
         width = latent.categorical[index]  # K columns, one per value
         start = latent.noise_dim + sum(latent.categorical[:index])
         values = torch.eye(width, device=z.device)  # (K, K) one-hot values
+        labels = [str(j) for j in range(width)]
     else:
         width = steps
         start = latent.noise_dim + sum(latent.categorical) + index
         values = torch.linspace(-2.0, 2.0, steps, device=z.device).unsqueeze(1)  # (steps, 1)
+        labels = [f"{float(v):.1f}" for v in values[:, 0]]
     z = z.repeat_interleave(width, dim=0)  # (rows * width, Z): each row's latent per column
     z[:, start : start + values.shape[1]] = values.repeat(rows, 1)
     if y is not None:
         y = y.repeat_interleave(width)
-    return save_grid(_generate(generator, z, y), path, ncols=width)
+    return save_grid(
+        _generate(generator, z, y), path, ncols=width, col_labels=labels, corner=f"{code}:"
+    )

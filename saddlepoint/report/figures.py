@@ -13,28 +13,32 @@ from saddlepoint.evaluate.neighbours import nearest_neighbours
 from saddlepoint.nets.base import to_unit
 from saddlepoint.report.grid import save_grid
 
+NEIGHBOUR_COLUMNS = 6  # samples per row of Figure 2; one more column holds the neighbour
+
 
 @torch.no_grad()
 def neighbours_figure(
     generator: nn.Module,
     train_x: torch.Tensor,  # (N, C, H, W) training images in [0, 1]
     path: str | os.PathLike,
-    rows: int = 8,  # rows of the grid
-    cols: int = 6,  # samples per row; one more column holds the neighbour
+    n: int = 48,  # samples drawn, in rows of `cols` (the last row may be shorter)
+    cols: int = NEIGHBOUR_COLUMNS,  # samples per row
     seed: int = 0,
 ) -> Path:
-    """Rows of samples whose rightmost column is the nearest training image of the sample
-    beside it (the last sample of the row)."""
+    """The 2014 paper's Figure 2: rows of samples, a separator line, then the nearest training
+    image of each row's last sample (Euclidean, on pixels)."""
+    cols = min(cols, n)
+    rows = -(-n // cols)  # ceil
     g = torch.Generator().manual_seed(seed)
-    samples = generator.sample(rows * cols, generator=g).cpu().float()  # (rows*cols, C, H, W)
+    samples = generator.sample(n, generator=g).cpu().float()  # (n, C, H, W)
     samples = to_unit(samples, getattr(generator, "output", "sigmoid"))  # on the data's [0, 1]
-    beside = samples[cols - 1 :: cols]  # (rows, C, H, W): the last sample of each row
-    index, _ = nearest_neighbours(beside, train_x)
-    tiles = torch.cat(
-        [samples.view(rows, cols, *samples.shape[1:]), train_x[index].cpu().float().unsqueeze(1)],
-        dim=1,
-    )  # (rows, cols+1, ...)
-    return save_grid(tiles.flatten(0, 1), path, ncols=cols + 1)
+    last = torch.tensor([min((r + 1) * cols, n) - 1 for r in range(rows)])  # each row's last
+    index, _ = nearest_neighbours(samples[last], train_x)
+    tiles = torch.ones(rows, cols + 1, *samples.shape[1:])  # white: an empty tile
+    for i in range(n):
+        tiles[i // cols, i % cols] = samples[i]
+    tiles[:, cols] = train_x[index].cpu().float()
+    return save_grid(tiles.flatten(0, 1), path, ncols=cols + 1, gap_before=cols)
 
 
 def interpolate_z(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:

@@ -8,7 +8,9 @@ browser refuse, and report as an error, anything that is not embedded.
 
 Sections: training summary, health warnings, curves (whichever of the logged scalars exist),
 sample grids over training (at most 12, evenly spaced, always the last), final metrics (any
-evaluation JSON under the run), other figures, and the resolved config.
+evaluation JSON under the run: each result of `saddlepoint eval` in one table under its true
+name, e.g. "classifier-feature Frechet distance", with the features it was made with), other
+figures, and the resolved config.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ PANELS = (
 )
 
 _GRID_NAME = re.compile(r"^iter-(\d+)\.png$")
-_METRIC_NAME = re.compile(r"(parzen|metric|eval|fid|score)", re.IGNORECASE)
+_METRIC_NAME = re.compile(r"(parzen|metric|eval|fid|kid|score|best)", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -320,6 +322,105 @@ def _metrics_html(path: Path, run_dir: Path) -> str:
     return f"<h3>{name}</h3><pre>{_e(json.dumps(data, indent=2)[:2000])}</pre>"
 
 
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _is_metric_result(data) -> bool:
+    """A MetricResult's JSON (`saddlepoint eval fid|kid|is|pr|classes`)."""
+    return (
+        isinstance(data, dict)
+        and {"name", "value", "extras", "settings"} <= set(data)
+        and isinstance(data["settings"], dict)
+        and isinstance(data["extras"], dict)
+    )
+
+
+def _is_parzen_result(data) -> bool:
+    return isinstance(data, dict) and {"test_mean", "test_std_error"} <= set(data)
+
+
+def _g(value, digits: int = 4) -> str:
+    return f"{value:.{digits}g}" if isinstance(value, (int, float)) else str(value)
+
+
+def _metric_row(data: dict) -> tuple[str, str, str, str]:
+    """(true name, value, features, what was scored) of a MetricResult's JSON."""
+    s, e, name = data["settings"], data["extras"], data["name"]
+    value = _g(data["value"])
+    if name == "kid" and "kid_std" in e:
+        value += f" &plusmn; {_g(e['kid_std'], 2)}"
+    elif name == "is" and "is_std" in e:
+        value += f" &plusmn; {_g(e['is_std'], 2)}"
+    elif name == "pr":
+        value += f" (precision {_g(e.get('precision'))}, recall {_g(e.get('recall'))})"
+    elif name == "classes":
+        value += f"; {e.get('covered', '?')} of {e.get('classes', '?')} classes covered"
+    extractor = s.get("extractor", "?")
+    if extractor == "classifier":
+        features = (
+            f"dataset classifier, trained on {s.get('classifier_train_images', '?')} "
+            f"{_e(s.get('classifier_dataset', ''))} images, test accuracy "
+            f"{_g(s.get('classifier_test_accuracy'))}"
+        )
+    elif extractor == "rotation":
+        features = (
+            f"rotation network (self-supervised) of {s.get('rotation_train_images', '?')} "
+            f"{_e(s.get('rotation_dataset', ''))} images"
+        )
+    elif extractor == "inception":
+        published = s.get("weights_are_published_file")
+        features = "FID Inception-v3" + (
+            ", the published weights" if published else ", NOT the published weights"
+        )
+    else:
+        features = _e(extractor)
+    if "real_split" in s:
+        what = f"{s.get('samples')} real {_e(s.get('real_split'))} images"
+    elif "input1" in s:
+        what = f"the {s.get('samples')} images of {_e(s['input1'])}"
+    else:
+        what = f"{s.get('samples')} samples"
+        if "iteration" in s:
+            what += f" at iteration {s['iteration']}"
+    if "split" in s:
+        what += f" vs {s.get('reference_images')} {_e(s.get('dataset'))} {_e(s['split'])} images"
+    elif "input2" in s:
+        what += f" vs the {s.get('reference_images')} images of {_e(s['input2'])}"
+    return _e(s.get("label", name)), value, features, what
+
+
+def _parzen_row(data: dict) -> tuple[str, str, str, str]:
+    value = f"{_g(data['test_mean'])} &plusmn; {_g(data['test_std_error'], 2)} nats"
+    what = (
+        f"{data.get('n_samples', '?')} samples; {data.get('n_test', '?')} test images, sigma "
+        f"{_g(data.get('sigma'), 3)} chosen on {data.get('n_valid', '?')} validation images"
+    )
+    return "Parzen-window log-likelihood (test)", value, "pixels", what
+
+
+def _metrics_summary(files: list[Path], run_dir: Path) -> str:
+    """One table of every evaluation result the run holds, each under its true name."""
+    rows = []
+    for path in files:
+        data = _read_json(path)
+        if _is_metric_result(data):
+            row = _metric_row(data)
+        elif _is_parzen_result(data):
+            row = _parzen_row(data)
+        else:
+            continue
+        rows.append((*row, _e(path.relative_to(run_dir))))
+    if not rows:
+        return ""
+    head = "".join(f"<th>{h}</th>" for h in ("metric", "value", "features", "scored", "file"))
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 def _check_run(run_dir: Path) -> None:
     if not run_dir.exists():
         raise SaddlepointError(
@@ -434,7 +535,12 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
     metrics = metric_files(run_dir)
     if metrics:
         parts.append("<h2>Final metrics</h2>")
-        parts.extend(_metrics_html(p, run_dir) for p in metrics)
+        parts.append(_metrics_summary(metrics, run_dir))
+        parts.extend(
+            _metrics_html(p, run_dir)
+            for p in metrics
+            if not _is_metric_result(_read_json(p))  # those are whole in the table
+        )
 
     # ---- other figures the run folder holds (sample, neighbour, interpolation, metric plots)
     figures = sorted(

@@ -34,7 +34,7 @@ from saddlepoint.checkpoint import (
     save_training_state,
 )
 from saddlepoint.config import Config, config_from_dict, validate
-from saddlepoint.data import load_dataset
+from saddlepoint.data import absolute_paths, load_dataset
 from saddlepoint.data.dataset import Dataset
 from saddlepoint.errors import SaddlepointError, writing
 from saddlepoint.nets import (
@@ -49,6 +49,7 @@ from saddlepoint.objectives import OBJECTIVES, Objective
 from saddlepoint.objectives.compatibility import check_discriminator
 from saddlepoint.objectives.penalties import PENALTIES, batchnorm_in
 from saddlepoint.objectives.terms import build_terms
+from saddlepoint.progress import STATUS_EVERY, Progress
 from saddlepoint.report import save_samples
 from saddlepoint.train import distributed
 from saddlepoint.train.batches import EpochSampler
@@ -189,15 +190,18 @@ def train(
     resume: str | os.PathLike | None = None,
     progress: bool = True,
     resume_hint: str | os.PathLike | None = None,
+    status_every: float = STATUS_EVERY,
 ) -> Run:
     """Train a GAN by Algorithm 1; returns the Run. `resume` continues a run folder exactly.
 
     A run folder is trained by one process at a time: a second `train` of it is refused while
     the first runs (`RunLock`). `resume_hint` is the folder that messages tell the user to
-    resume (a LAPGAN level's run names its LAPGAN run); by default the run folder itself."""
+    resume (a LAPGAN level's run names its LAPGAN run); by default the run folder itself.
+    `progress` shows a bar on a terminal and, when stderr is not one (a batch job's log), a
+    plain status line every `status_every` seconds (saddlepoint.progress)."""
     lock = RunLock()
     try:
-        return _train(config, out, resume, progress, lock, resume_hint)
+        return _train(config, out, resume, (progress, status_every), lock, resume_hint)
     finally:
         lock.release()
 
@@ -206,7 +210,7 @@ def _train(
     config: Config | None,
     out: str | os.PathLike,
     resume: str | os.PathLike | None,
-    progress: bool,
+    progress: tuple[bool, float],
     lock: RunLock,
     resume_hint: str | os.PathLike | None,
 ) -> Run:
@@ -231,7 +235,8 @@ def _train(
                 f"larger one (--set train.iterations={2 * done})."
             )
     else:
-        config = config if config is not None else Config()
+        # data paths made absolute, so a resume from another folder finds the same files
+        config = absolute_paths(config if config is not None else Config())
         validate(config)
         resume_state = None
 
@@ -271,7 +276,7 @@ def _train(
     terms = build_terms(config, G)
     state = objective.state(config.objective) if objective.state else None
     separate = batchnorm_in(D)  # batch-norm D: real and fake minibatches in separate passes
-    ema = EMA(G, t.ema_beta) if t.ema_beta > 0 else None
+    ema = EMA(G, t.ema_beta, t.ema_rampup) if t.ema_beta > 0 else None
     G_eval = ema.module if ema else G  # what samples, grids and snapshots come from
     opt_g = build_optimizer(G.parameters(), config.optim_g)
     opt_d = build_optimizer(D.parameters(), config.optim_d)
@@ -432,9 +437,16 @@ def _train(
         samples = fixed_samples()
         if data.is_image and fixed_y is not None and "num_classes" not in spec:
             samples = samples + fixed_y  # LAPGAN level: band-pass + its coarse image
-        return save_samples(
+        path = save_samples(
             to_unit(samples, output), run_dir / "samples" / f"iter-{it:07d}.png", **grid_options
         )
+        if data.is_image:  # the grid in TensorBoard too (after the loop, in a writer of its own)
+            if scalars is not None and scalars.tb is not None:
+                scalars.image("grid", path, it)
+            else:
+                with ScalarWriter(run_dir) as end:
+                    end.image("grid", path, it)
+        return path
 
     def eval_sample(n: int) -> torch.Tensor:
         """n samples for evaluation on [0, 1], from the same noise at every evaluation."""
@@ -472,13 +484,12 @@ def _train(
         scaler_g.load_state_dict(resume_state["scaler_g"])
     k = t.k  # discriminator steps per generator step
     stats = _Accumulator()
-    bar = tqdm(
-        total=t.iterations,
+    bar = Progress(  # a bar on a terminal, plain status lines in a batch job's log
+        t.iterations,
         initial=it,
-        disable=not progress or not ctx.is_main,
-        unit="it",
-        dynamic_ncols=True,
-        desc=run_dir.name[:40],
+        desc=run_dir.name,
+        enabled=progress[0] and ctx.is_main,
+        status_every=progress[1],
     )
     started = time.monotonic()  # (re)set just before the loop: seconds() counts training only
     last_log_time, last_log_it = started, it
@@ -542,7 +553,7 @@ def _train(
                     g_kwargs=state.g_kwargs() if state is not None else None,
                 )
                 if ema is not None:
-                    ema.update(G)
+                    ema.update(G, g_updates + 1)  # after G's (g_updates + 1)-th step
                 g_updates += 1
                 it += 1
                 bar.update(1)
@@ -574,11 +585,7 @@ def _train(
                         if ctx.is_main:
                             scalars.warn(warning)
                             tqdm.write(f"saddlepoint: warning: {warning}")
-                    bar.set_postfix(
-                        d=f"{record['d_loss']:.3f}",
-                        g=f"{record['g_loss']:.3f}",
-                        img_s=f"{rate:.0f}",
-                    )
+                    bar.show(_shown(record))
                     last_log_time, last_log_it = now, it
                     bad = [key for key, v in record.items() if not math.isfinite(v)]
                     if bad:
@@ -699,6 +706,12 @@ def _short_run_warnings(
         for w in found
         if w.code not in raised
     ]
+
+
+def _shown(record: dict) -> dict[str, float]:
+    """The scalars of a log record that the progress bar and status lines show."""
+    names = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "D(x)", "d_fake": "D(G(z))"}
+    return {label: record[key] for key, label in names.items() if key in record}
 
 
 def _jsonable(spec: dict) -> dict:

@@ -43,21 +43,39 @@ LOCK = "train.lock"
 
 
 def _slug(text: str) -> str:
-    if text.startswith("folder:"):
-        text = "folder-" + os.path.basename(os.path.normpath(text[len("folder:") :]))
+    if text.startswith("folder:"):  # a folder of images is named by its own name
+        text = os.path.basename(os.path.normpath(os.path.expanduser(text[len("folder:") :])))
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "run"
 
 
+def _data_words(name: str) -> set[str]:
+    """The words by which a preset's name may name its dataset (fashion-mnist: fashion, mnist;
+    mnist5k: mnist5k, mnist; cifar10: cifar10, cifar)."""
+    words = set(name.split("-"))
+    return words | {re.sub(r"\d+k?$", "", w) for w in words} - {""}
+
+
+def run_name(config: Config) -> str:
+    """preset-data-objective, named after the data the run trains on: a preset named after
+    another dataset loses that word (dcgan-mnist on folder:~/faces: dcgan-faces-...)."""
+    from saddlepoint.presets import PRESETS  # (presets imports config only)
+
+    preset = config.preset
+    if preset in PRESETS and PRESETS.get(preset).config.data.name != config.data.name:
+        own = _data_words(PRESETS.get(preset).config.data.name)
+        preset = "-".join(w for w in preset.split("-") if w not in own) or preset
+    return f"{_slug(preset)}-{_slug(config.data.name)}-{config.objective.name}"
+
+
 def new_run_dir(out: str | os.PathLike, config: Config) -> Path:
-    """Create `out/NNNNN-preset-data-objective`, numbered after the runs already there."""
+    """Create `out/NNNNN-preset-data-objective` (run_name), numbered after the runs there."""
     out = Path(out)
     with writing(out):
         out.mkdir(parents=True, exist_ok=True)
         for _ in range(100):  # another process may take a number between listing and mkdir
             numbers = [int(p.name[:5]) for p in out.iterdir() if re.match(r"^\d{5}-", p.name)]
             n = max(numbers, default=0) + 1
-            slug = f"{_slug(config.preset)}-{_slug(config.data.name)}-{config.objective.name}"
-            path = out / f"{n:05d}-{slug}"
+            path = out / f"{n:05d}-{run_name(config)}"
             try:
                 path.mkdir()
                 return path

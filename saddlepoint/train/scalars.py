@@ -3,7 +3,9 @@
 run_dir/
     log.jsonl          one JSON object of scalars per logged iteration (plots and reports read it)
     warnings.jsonl     one JSON object per health warning: {"code", "iteration", "message"}
-    tensorboard/       event files of the same scalars: `tensorboard --logdir runs/`
+    tensorboard/       event files of the same scalars, grouped by tag prefix (loss/,
+                       discriminator/, ...; `tensorboard_tag`), and the sample grids as images
+                       under samples/: `tensorboard --logdir runs/`
 
 Progress is counted in iterations (TensorBoard's global_step), as in stylegan2's
 `training_stats` and `metric-*.jsonl`. The lines are strict JSON: a NaN or infinite value (a
@@ -31,6 +33,46 @@ WARNINGS = "warnings.jsonl"
 TENSORBOARD = "tensorboard"
 
 _warned_no_tensorboard = False  # the fallback warning is given once per process
+
+# TensorBoard sections: log.jsonl keys (exact, or a prefix ending in "_") -> the group their tag
+# is filed under, "group/key". Keys not listed go under "other/".
+TAG_GROUPS = {
+    "d_loss": "loss",
+    "g_loss": "loss",
+    "real_score": "discriminator",
+    "fake_score": "discriminator",
+    "d_real": "discriminator",
+    "d_fake": "discriminator",
+    "d_acc_real": "discriminator",
+    "d_acc_fake": "discriminator",
+    "grad_norm_d": "health",
+    "grad_norm_g": "health",
+    "diversity_ratio": "health",
+    "lr_d": "optimiser",
+    "lr_g": "optimiser",
+    "images_seen": "progress",
+    "epoch": "progress",
+    "seconds": "progress",
+    "images_per_s": "progress",
+    "threads": "progress",
+    "term_": "terms",
+    "eval_": "eval",
+}
+
+
+def tensorboard_tag(key: str) -> str:
+    """The TensorBoard tag of a log.jsonl key: "d_loss" -> "loss/d_loss" (TAG_GROUPS)."""
+    group = TAG_GROUPS.get(key)
+    if group is None:
+        group = next(
+            (
+                g
+                for prefix, g in TAG_GROUPS.items()
+                if prefix.endswith("_") and key.startswith(prefix)
+            ),
+            "other",
+        )
+    return f"{group}/{key}"
 
 
 def _summary_writer_class():
@@ -114,7 +156,8 @@ class ScalarWriter:
                     )
 
     def write(self, record: dict) -> None:
-        """One JSON line; each number (not bool) a TensorBoard scalar at record["iteration"]."""
+        """One JSON line; each number (not bool) a TensorBoard scalar at record["iteration"],
+        tagged "group/key" (tensorboard_tag)."""
         _append_json(self.run_dir / LOG, record)
         if self.tb is None:
             return
@@ -126,8 +169,26 @@ class ScalarWriter:
                     and isinstance(value, (int, float))
                     and not isinstance(value, bool)
                 ):
-                    self.tb.add_scalar(key, value, global_step=step)
+                    self.tb.add_scalar(tensorboard_tag(key), value, global_step=step)
             self.tb.flush()  # once per log line: `tensorboard` shows it now, a crash loses nothing
+
+    def image(self, tag: str, png: str | os.PathLike, step: int) -> None:
+        """A PNG (a sample grid) as a TensorBoard image at `step`, under "samples/<tag>"."""
+        if self.tb is None:
+            return
+        import numpy as np
+        from PIL import Image
+
+        with Image.open(png) as img:
+            pixels = np.asarray(img.convert("RGB" if img.mode not in ("L", "1") else "L"))
+        with self._tensorboard():
+            self.tb.add_image(
+                f"samples/{tag}",
+                pixels,
+                global_step=step,
+                dataformats="HW" if pixels.ndim == 2 else "HWC",
+            )
+            self.tb.flush()
 
     @contextmanager
     def _tensorboard(self) -> Iterator[None]:

@@ -219,3 +219,15 @@ def test_reference_statistics_are_cached_under_a_full_key(small_classifier, monk
     assert torch.equal(again.stats.sigma, ref.stats.sigma)
     with pytest.raises(SaddlepointError, match="at most 500"):
         reference_statistics(MNIST5K, "test", ex, n=501, cache_dir=cache)
+
+
+def test_classifier_training_shows_its_progress(tmp_path, capsys) -> None:
+    """The first eval on a dataset trains its classifier (minutes on MNIST): in a batch job's
+    log (stderr not a terminal) its progress is plain status lines, here the closing one."""
+    torch.set_num_threads(1)
+    recipe = ClassifierRecipe(limit=300, epochs=1, batch_size=100)
+    load_classifier(MNIST5K, recipe=recipe, cache_dir=tmp_path)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("saddlepoint: training the mnist5k feature classifier once")
+    assert err[1].startswith("saddlepoint: mnist5k classifier: step 3/3 (100%), ")
+    assert " loss " in err[1] and "test accuracy" in err[2]

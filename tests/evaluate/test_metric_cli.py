@@ -153,3 +153,45 @@ def test_inception_scores_are_labelled_as_such(env, capsys, tmp_path) -> None:
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Inception Score: 1 +/- 0 (std over 10 splits of 1)")
     assert "NOT the published file" in lines[2] and "classifier" not in lines[0]
+
+
+def test_defaults_fit_the_dataset_and_errors_name_the_option(env, capsys) -> None:
+    """mnist5k's training split holds 4,000 images: --real without --samples scores them all,
+    with a note; a count that cannot be met names the option to lower."""
+    run, _ = env
+    assert main(["eval", "fid", "--real", "--data", "mnist5k"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "4000 real mnist5k train images (the sanity row)" in lines[1]
+    assert "note: --samples: all 4000 mnist5k train images" in lines[-1]
+    for argv, message in (
+        (["--real", "--data", "mnist5k", "--samples", "5000"], "--samples 5000 asks for more real"),
+        ([str(run), "--samples", "50", "--reference", "900"], "--reference 900 asks for more"),
+    ):
+        assert main(["eval", "fid", *argv]) == 2
+        assert message in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_every_eval_writes_into_the_run_and_the_report_names_it(env, capsys) -> None:
+    from saddlepoint.report.html import write_report
+
+    run, _ = env
+    assert main(["eval", "fid", str(run), "--samples", "200"]) == 0
+    assert main(["eval", "pr", str(run / "generator.safetensors"), "--samples", "200"]) == 0
+    assert (
+        main(["eval", "kid", str(run), "--samples", "200", "--out", str(run / "eval" / "k.json")])
+        == 0
+    )
+    capsys.readouterr()
+    fid = json.loads((run / "eval" / "fid-classifier-it10.json").read_text())
+    assert fid["settings"]["label"] == "classifier-feature Frechet distance"
+    assert (run / "eval" / "pr-classifier-it10.json").is_file()  # a snapshot: into its run
+    html = write_report(run).read_text()
+    for text in (
+        "classifier-feature Frechet distance",
+        "classifier-feature kernel distance",
+        "classifier-feature precision/recall (k=3)",
+        "dataset classifier, trained on 2000 mnist5k images",
+        "200 samples at iteration 10 vs 500 mnist5k test images",
+    ):
+        assert text in html, text
+    assert "<td>fid</td>" not in html  # never the bare registry name

@@ -97,12 +97,31 @@ def test_grid_errors_name_the_codes(tmp_path):
 def test_per_class_grid_of_a_dcgan_is_on_the_unit_scale(tmp_path):
     m = ModelConfig(generator="dcgan", conditional="concat", z_dim=4, g_channels=4)
     G = build_generator(m, (1, 28, 28), num_classes=3)
-    path = per_class_grid(G, tmp_path / "g.png", per_row=4)
+    path = per_class_grid(G, tmp_path / "g.png", per_row=4, class_names=("cat", "dog", "emu"))
     img = Image.open(path)
-    assert img.size == (2 * (4 * 30 + 2), 2 * (3 * 30 + 2))  # 4 columns, 3 rows, padding 2, x2
+    margin = img.width - 2 * (4 * 30 + 2)  # the row labels, left of the grid
+    assert img.height == 2 * (3 * 30 + 2) and 10 < margin < 60  # 4 columns, 3 rows, x2
     # tanh output mapped to [0, 1]: an untrained DCGAN draws mid-grey, not black
     pixels = np.asarray(img, dtype=np.float32) / 255  # (height, width), grey
-    assert abs(pixels[4:60, 4:60].mean() - 0.5) < 0.1
+    assert abs(pixels[4:60, margin + 4 : margin + 60].mean() - 0.5) < 0.1
+    for row in range(3):  # each row's label is dark text in the margin beside it
+        band = pixels[4 + row * 60 : (row + 1) * 60, : margin - 2]
+        assert band.min() < 0.3
+    default = Image.open(per_class_grid(G, tmp_path / "d.png", per_row=4))  # "class 0", ...
+    assert default.width > 2 * (4 * 30 + 2)
+
+
+def test_sweep_grid_labels_its_columns_with_the_code_values(tmp_path):
+    m = ModelConfig(generator="dcgan", z_dim=4, g_channels=4, info_continuous=1)
+    G = build_generator(m, (1, 28, 28))
+    img = Image.open(code_sweep_grid(G, "cont0", tmp_path / "s.png", steps=5, rows=2))
+    top = img.height - 2 * (2 * 30 + 2)  # the column labels, above the grid
+    left = img.width - 2 * (5 * 30 + 2)  # the code's name, in the corner
+    assert 8 < top < 40 and left > 10
+    pixels = np.asarray(img, dtype=np.float32) / 255
+    for col in range(5):  # a value above every column ("-2.0", "-1.0", ..., "2.0")
+        x = left + 4 + col * 60
+        assert pixels[: top - 1, x : x + 56].min() < 0.3
 
 
 def test_sample_per_class_and_sweep_from_the_command_line(tmp_path, capsys):

@@ -61,14 +61,18 @@ def test_neighbours_figure_last_column_is_the_nearest_training_image(tmp_path):
     G = MLPGenerator((1, 4, 4), z_dim=3, hidden=(8,), init=0.5)
     train_x = torch.rand(50, 1, 4, 4)
     rows, cols = 3, 2
-    path = neighbours_figure(G, train_x, tmp_path / "n.png", rows=rows, cols=cols, seed=2)
+    path = neighbours_figure(G, train_x, tmp_path / "n.png", n=rows * cols, cols=cols, seed=2)
     arr = np.asarray(Image.open(path)).astype(np.float64) / 255
     samples = G.sample(rows * cols, generator=torch.Generator().manual_seed(2))
+    gap = 6  # the separator's extra pixels before the neighbour column
+    assert arr.shape == ((rows * 6 + 2) * 2, ((cols + 1) * 6 + 2 + gap) * 2)
+    line = (cols * 6 + 1 + gap // 2) * 2  # the separator: a dark line down the gap
+    assert (arr[:, line] < 0.5).all() and (arr[:, line - 4] == 1).all()
     for r in range(rows):
         beside = samples[r * cols + cols - 1, 0].numpy()
         tile = arr[
             (2 + r * 6) * 2 : (2 + r * 6 + 4) * 2 : 2,
-            (2 + cols * 6) * 2 : (2 + cols * 6 + 4) * 2 : 2,
+            (2 + cols * 6 + gap) * 2 : (2 + cols * 6 + gap + 4) * 2 : 2,
         ]
         nearest = train_x[
             ((train_x[:, 0] - torch.from_numpy(beside)) ** 2).flatten(1).sum(1).argmin(), 0
@@ -76,3 +80,22 @@ def test_neighbours_figure_last_column_is_the_nearest_training_image(tmp_path):
         np.testing.assert_allclose(tile, nearest, atol=1 / 255)
     with pytest.raises(SaddlepointError, match="cannot be compared"):
         neighbours_figure(G, torch.rand(5, 1, 3, 3), tmp_path / "bad.png")
+
+
+def test_neighbours_figure_draws_n_samples_with_a_short_last_row(tmp_path):
+    """-n 5 in rows of 2: rows of 2, 2 and 1 samples (the rest white), each row's neighbour
+    that of its last sample."""
+    torch.manual_seed(0)
+    G = MLPGenerator((1, 4, 4), z_dim=3, hidden=(8,), init=0.5)
+    train_x = torch.rand(50, 1, 4, 4)
+    path = neighbours_figure(G, train_x, tmp_path / "n.png", n=5, cols=2, seed=2)
+    arr = np.asarray(Image.open(path)).astype(np.float64) / 255
+    assert arr.shape == ((3 * 6 + 2) * 2, (3 * 6 + 2 + 6) * 2)  # 3 rows; 2 + 1 columns
+    empty = arr[(2 + 2 * 6) * 2 : (2 + 2 * 6 + 4) * 2, (2 + 6) * 2 : (2 + 6 + 4) * 2]
+    assert (empty == 1).all()  # row 3 holds one sample: its second tile is blank
+    samples = G.sample(5, generator=torch.Generator().manual_seed(2))
+    nearest = ((train_x - samples[4]) ** 2).flatten(1).sum(1).argmin()
+    tile = arr[
+        (2 + 2 * 6) * 2 : (2 + 2 * 6 + 4) * 2 : 2, (2 + 2 * 6 + 6) * 2 : (2 + 2 * 6 + 6 + 4) * 2 : 2
+    ]
+    np.testing.assert_allclose(tile, train_x[nearest, 0].numpy(), atol=1 / 255)

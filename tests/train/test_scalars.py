@@ -7,6 +7,7 @@ import sys
 import warnings
 
 import pytest
+from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from saddlepoint.train import scalars
@@ -37,11 +38,12 @@ def test_json_lines_and_tensorboard_scalars_agree(tmp_path):
     ]
     acc = _events(tmp_path)
     tags = set(acc.Tags()["scalars"])
-    assert tags == {"d_loss", "g_loss", "lr_d"}  # not the step, strings or bools
-    d_loss = acc.Scalars("d_loss")
+    # grouped by prefix; not the step, strings or bools
+    assert tags == {"loss/d_loss", "loss/g_loss", "optimiser/lr_d"}
+    d_loss = acc.Scalars("loss/d_loss")
     assert [e.step for e in d_loss] == [5, 10, 15]
     assert [e.value for e in d_loss] == pytest.approx([1.625, 2.25, 2.875], abs=1e-6)
-    assert [e.value for e in acc.Scalars("g_loss")] == pytest.approx([-4.5, -9.5, -14.5])
+    assert [e.value for e in acc.Scalars("loss/g_loss")] == pytest.approx([-4.5, -9.5, -14.5])
 
 
 def test_warnings_go_to_jsonl_and_tensorboard_text(tmp_path):
@@ -74,7 +76,7 @@ def test_resume_truncates_json_and_purges_tensorboard(tmp_path):
         for it in (15, 20):
             log.write({**_record(it), "d_loss": -1.0})
     assert [r["iteration"] for r in _lines(tmp_path / "log.jsonl")] == [5, 10, 15, 20]
-    d_loss = _events(tmp_path).Scalars("d_loss")
+    d_loss = _events(tmp_path).Scalars("loss/d_loss")
     assert [(e.step, e.value) for e in d_loss] == [(5, 1.625), (10, 2.25), (15, -1.0), (20, -1.0)]
 
 
@@ -104,3 +106,29 @@ def test_tensorboard_can_be_switched_off(tmp_path):
         log.write(_record(2))
     assert not (tmp_path / "tensorboard").exists()
     assert _lines(tmp_path / "log.jsonl") == [_record(2)]
+
+
+def test_tags_are_grouped_and_sample_grids_are_images(tmp_path):
+    """TensorBoard files the scalars in sections (loss/, discriminator/, ...) and shows every
+    sample grid, the last one included, under samples/grid."""
+    from tiny import tiny_config
+
+    from saddlepoint.train import train
+    from saddlepoint.train.scalars import tensorboard_tag
+
+    assert [tensorboard_tag(k) for k in ("d_real", "grad_norm_g", "eval_fid", "term_q_d", "x")] == [
+        "discriminator/d_real",
+        "health/grad_norm_g",
+        "eval/eval_fid",
+        "terms/term_q_d",
+        "other/x",
+    ]
+    run = train(tiny_config("train.sample_every=4"), out=tmp_path, progress=False)
+    acc = EventAccumulator(str(run.path / "tensorboard"), size_guidance={"images": 0, "scalars": 0})
+    acc.Reload()
+    assert {"loss/d_loss", "discriminator/d_fake", "progress/images_per_s"} <= set(
+        acc.Tags()["scalars"]
+    )
+    grids = acc.Images("samples/grid")
+    assert [g.step for g in grids] == [4, 8, 10]  # every 4 iterations, and the last
+    assert (grids[-1].width, grids[-1].height) == Image.open(run.last_grid).size
