@@ -49,6 +49,7 @@ def _arguments(argv):
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--lines", type=int, default=4, help="timed log lines after the warm-up")
+    p.add_argument("--probe-only", action="store_true", help="re-measure only the probe")
     p.add_argument("--variant", default=None, help=argparse.SUPPRESS)  # internal
     return p.parse_args(argv)
 
@@ -90,13 +91,14 @@ def _variant(threads: int, policy: str, loaded: bool, args) -> dict:
 
 def _probe(loaded: bool) -> dict:
     """What choose_threads picks, and how long it takes, idle or beside one busy process."""
-    from saddlepoint.train.threads import choose_threads
+    from saddlepoint.train import threads
 
+    threads._last = None  # measure now, not reuse the last probe of this process
     spinner = subprocess.Popen([sys.executable, "-c", SPIN]) if loaded else None
     try:
         time.sleep(1.0)  # let the spinner take its core
         start = time.perf_counter()
-        choice = choose_threads(None)
+        choice = threads.choose_threads(None)
         return {"threads": choice.threads, "seconds": round(time.perf_counter() - start, 3)}
     finally:
         if spinner is not None:
@@ -141,6 +143,13 @@ def main(argv=None) -> int:
         return 0
     from preset_seeds import _environment
 
+    if args.probe_only:  # keep the recorded rates, measure the probe again
+        results = json.loads((RESULTS / "load-cpu.json").read_text())
+        results["probe"] = {"idle": _probe(False), "loaded": _probe(True)}
+        (RESULTS / "load-cpu.json").write_text(json.dumps(results, indent=1))
+        (RESULTS / "load-cpu.md").write_text(table(results))
+        print(RESULTS / "load-cpu.md")
+        return 0
     cores = os.cpu_count() or 1
     variants = [
         (loaded, threads, policy)

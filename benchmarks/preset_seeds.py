@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -83,6 +84,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--min-covered", type=int, default=9)
     p.add_argument("--max-distance", type=float, default=None)
     p.add_argument("--force", action="store_true", help="re-run finished cells")
+    p.add_argument("--keep", default=None, help="copy each final generator into KEEP/TAG/")
     p.add_argument(
         "--parzen", action="store_true", help="also score the Parzen test log-likelihood"
     )
@@ -139,6 +141,10 @@ def run_cell(cell: dict) -> dict:
         final = generator_health(run.generator, config.data).to_dict()
         raw = _raw_health(run, config) if config.train.ema_beta > 0 and not lapgan else None
         parzen = _parzen(run) if cell.get("parzen") else None
+        if cell.get("keep") and not lapgan:  # the final generator, for pretrained snapshots
+            keep = Path(cell["keep"]) / cell["tag"]
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy(run.path / "generator.safetensors", keep / f"{_key(cell)}.safetensors")
     rates = [r["images_per_s"] for r in log if "images_per_s" in r][1:]  # first: warm-up
     last = log[-1] if log else {}
     return {
@@ -408,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
             "numerics": numerics,
             "score_every": args.score_every,
             "parzen": args.parzen,
+            "keep": args.keep and str(Path(args.keep).resolve()),
         }
         for numerics in args.numerics.split(",")
         for threads in (int(t) for t in args.threads.split(","))

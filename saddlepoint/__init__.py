@@ -21,7 +21,8 @@ from saddlepoint.errors import SaddlepointError
 from saddlepoint.presets import PRESETS, preset
 from saddlepoint.pretrained import load_pretrained
 from saddlepoint.report import save_grid, save_samples
-from saddlepoint.train import Run, load, read_log, train
+from saddlepoint.runs import Run, load, read_log
+from saddlepoint.train import train
 
 __version__ = "0.1.0"
 

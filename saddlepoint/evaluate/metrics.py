@@ -51,6 +51,7 @@ from saddlepoint.evaluate.statistics import (
     mean_and_covariance,
     reference_statistics,
 )
+from saddlepoint.runs import load
 
 DEFAULT_SAMPLES = 10_000  # samples scored when not told; real images: at most the split's
 
@@ -355,8 +356,6 @@ def score_run(
 ) -> MetricResult:
     """Score a run folder's latest snapshot (or a snapshot file) on its own dataset; the noise
     of the n samples is seeded by `seed`."""
-    from saddlepoint.train.run import load
-
     run = load(run_path, device=device)
     result = score_generator(
         metric,

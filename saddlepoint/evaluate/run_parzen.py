@@ -24,7 +24,7 @@ from saddlepoint.config import DataConfig
 from saddlepoint.data import load_dataset
 from saddlepoint.errors import SaddlepointError, writing
 from saddlepoint.evaluate.parzen import ParzenResult, evaluate_parzen
-from saddlepoint.train.run import Run, load, read_log
+from saddlepoint.runs import Run, load, read_log
 
 DEFAULT_SAMPLES = 10_000  # generator samples (the original's default)
 DEFAULT_VALID = 1_000  # validation images that choose sigma (the original's default)

@@ -28,7 +28,7 @@ from saddlepoint.nets.conditional import (
 )
 from saddlepoint.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from saddlepoint.nets.lapgan import LapganLevelDiscriminator, LapganLevelGenerator
-from saddlepoint.nets.latent import LatentSpec
+from saddlepoint.nets.latent import LatentSpec, latent_spec
 from saddlepoint.nets.mlp import MaxoutDiscriminator, MLPGenerator
 from saddlepoint.nets.spec import NetSpec
 from saddlepoint.nets.spectral import apply_spectral_norm
@@ -51,11 +51,6 @@ class DiscriminatorEntry:
 
 GENERATORS: Registry[GeneratorEntry] = Registry("generator")
 DISCRIMINATORS: Registry[DiscriminatorEntry] = Registry("discriminator")
-
-
-def latent_spec(m: ModelConfig) -> LatentSpec:
-    """The latent layout the model config asks for: z, plus any InfoGAN codes."""
-    return LatentSpec(m.z_dim, m.z_prior, tuple(m.info_categorical), m.info_continuous)
 
 
 GENERATORS.register(

@@ -32,7 +32,7 @@ from torch import nn
 from saddlepoint.config import ModelConfig
 from saddlepoint.errors import SaddlepointError
 from saddlepoint.nets.base import Generator
-from saddlepoint.nets.latent import LatentSpec
+from saddlepoint.nets.latent import LatentSpec, latent_spec
 from saddlepoint.nets.spec import NetSpec
 
 MODES = ("none", "concat", "projection", "acgan")  # values of model.conditional
@@ -152,8 +152,6 @@ def label_conditioned_generator(
         _check_labels(m, spec, name)
         if not spec.num_classes:
             return build(m, spec)
-        from saddlepoint.nets import latent_spec  # the package imports this module
-
         latent, k = latent_spec(m), spec.num_classes
         # The plain network, built for a flat input of latent.dim + K plain noise dimensions.
         widened = dataclasses.replace(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
+from saddlepoint.config import ModelConfig
 from saddlepoint.nets.prior import sample_noise
 
 
@@ -54,3 +55,8 @@ class LatentSpec:
             cats.append(rest[:, :k])
             rest = rest[:, k:]
         return noise, cats, rest
+
+
+def latent_spec(m: ModelConfig) -> LatentSpec:
+    """The latent layout the model config asks for: z, plus any InfoGAN codes."""
+    return LatentSpec(m.z_dim, m.z_prior, tuple(m.info_categorical), m.info_continuous)

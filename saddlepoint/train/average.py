@@ -20,7 +20,7 @@ import torch
 
 from saddlepoint.checkpoint import save_snapshot
 from saddlepoint.errors import SaddlepointError
-from saddlepoint.train.run import load_generator
+from saddlepoint.runs import load_generator
 
 
 def average_snapshots(paths: Sequence[str | os.PathLike], out: str | os.PathLike) -> Path:

@@ -12,7 +12,8 @@ Two failures of GAN training have names in the 2014 paper, and both show in the 
   of a real batch of the same size (Salimans et al. 2016 section 3.2 motivate batch statistics
   of the same kind).
 
-`HealthMonitor` watches the logged records and raises each warning at most once per run;
+`HealthMonitor` watches the logged records and raises each warning at most once per run, and
+`short_run_warnings` gives a run too short for its patience the warnings of its last line;
 `first_non_finite` names the loss or gradient norm that went NaN/inf, for the loop's stop message.
 """
 
@@ -24,6 +25,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from saddlepoint.config import Config
 from saddlepoint.errors import SaddlepointError
 
 # Records are dicts of floats written every train.log_every iterations (see train/loop.py).
@@ -208,3 +210,41 @@ class HealthMonitor:
         self.raised = set(state["raised"])
         self.streaks.update(state["streaks"])
         self.best_ratio = float(state["best_ratio"])
+
+
+def short_run_warnings(
+    monitor: HealthMonitor, record: dict, logged: int, raised: set[str], config: Config
+) -> list[HealthWarning]:
+    """At the end of a run that logged fewer lines than the monitor's patience, the warnings
+    its last line shows: the monitor's rules on that one line, and a generator that got no
+    gradient at all (a run that is garbage from the start would otherwise end silently)."""
+    if logged >= monitor.patience:
+        return []
+    last = HealthMonitor(patience=1)
+    last.load_state_dict(monitor.state_dict())  # what was raised, and the best diversity
+    found = last.check(record, objective=config.objective.name)
+    if record.get("grad_norm_g") == 0.0:  # exactly 0: D is saturated on every sample
+        found.append(
+            HealthWarning(
+                "no_generator_gradient",
+                int(record["iteration"]),
+                "the generator got no gradient at all in its last step (its norm is exactly "
+                "0): the discriminator is saturated on every generated sample, so G cannot "
+                "learn; learning rates far too high do this (optim_d.lr="
+                f"{config.optim_d.lr:g}, optim_g.lr={config.optim_g.lr:g}): lower them and "
+                "start again.",
+            )
+        )
+    note = (
+        f" (the run logged {logged} line(s), fewer than the {monitor.patience} in a row the "
+        "checks wait for, so this rests on its last line)"
+    )
+    return [
+        HealthWarning(
+            w.code,
+            w.iteration,
+            w.message.replace("for 1 log lines", "in the last log line").rstrip(".") + note + ".",
+        )
+        for w in found
+        if w.code not in raised
+    ]

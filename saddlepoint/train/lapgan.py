@@ -1,5 +1,6 @@
 """LAPGAN's driver (Denton et al. 2015): one Algorithm 1 per pyramid level, in one run folder,
-and coarse-to-fine sampling from the trained levels.
+and the coarse-to-fine figure of the trained levels. Loading a LAPGAN run folder (`load_lapgan`,
+`LapganRun`) lives in `saddlepoint.runs`, beside the loading of every run; it is re-exported here.
 
 The paper trains the levels independently: level k < L-1 is a conditional GAN on the band-pass
 images h_k given the upsampled coarser image u(l_{k+1}), and the top level an ordinary GAN on
@@ -26,23 +27,29 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from saddlepoint.checkpoint import parse_config
 from saddlepoint.config import Config, validate
 from saddlepoint.data import load_dataset, pyramid
 from saddlepoint.errors import SaddlepointError, writing
-from saddlepoint.nets.lapgan import LapganGenerator
 from saddlepoint.report import save_grid
-from saddlepoint.train.loop import _check_resume_config, train
-from saddlepoint.train.run import CHECKPOINT, CONFIG, Run, RunLock, load, new_run_dir
+from saddlepoint.runs import (  # reading LAPGAN runs (re-exported: they were defined here)
+    CONFIG,
+    LAPGAN_FILE,
+    LapganRun,
+    is_lapgan_run,
+    lapgan_config,
+    level_runs,
+    load_lapgan,
+    read_lapgan,
+)
+from saddlepoint.train.loop import train
+from saddlepoint.train.resume import check_resume_config
+from saddlepoint.train.run import RunLock, new_run_dir
 
 LAPGAN = "lapgan"  # model.generator and model.discriminator of a LAPGAN config
-LAPGAN_FILE = "lapgan.json"
 # The coarsest level: the paper uses MLPs, but on 8x8 MNIST every MLP pair tried here (the 2014
 # mlp/maxout nets with three learning-rate and initialisation variants, and a plain LeakyReLU MLP
 # pair) collapsed to one or two images within 600-1,500 iterations, while DCGAN's nets (batch
@@ -50,21 +57,21 @@ LAPGAN_FILE = "lapgan.json"
 TOP_NETS = ("dcgan", "dcgan")
 LEVEL_NETS = ("lapgan-level", "lapgan-level")  # band-pass levels: the conditional convnets
 
-
-@dataclass
-class LapganRun(Run):
-    """A trained LAPGAN: `generator` samples coarse to fine; `levels[k]` is level k's Run."""
-
-    levels: list[Run] = field(default_factory=list)  # index k = level k (0 finest)
+__all__ = [
+    "LAPGAN_FILE",
+    "LapganRun",
+    "is_lapgan",
+    "is_lapgan_run",
+    "lapgan_config",
+    "level_config",
+    "load_lapgan",
+    "save_pyramid_figure",
+    "train_lapgan",
+]
 
 
 def is_lapgan(config: Config) -> bool:
     return config.model.generator == LAPGAN
-
-
-def is_lapgan_run(path: str | os.PathLike) -> bool:
-    """True for a run folder that `train_lapgan` wrote."""
-    return (Path(path) / LAPGAN_FILE).is_file()
 
 
 def level_config(config: Config, level: int) -> Config:
@@ -99,53 +106,6 @@ def _check(config: Config) -> None:
         )
 
 
-def _level_runs(path: Path) -> dict[int, Path]:
-    """Level -> its run folder inside a LAPGAN run (the latest one with a checkpoint)."""
-    found: dict[int, Path] = {}
-    for sub in sorted(p for p in path.iterdir() if re.match(r"^\d{5}-", p.name)):
-        if (sub / CHECKPOINT).is_file() and (sub / CONFIG).is_file():
-            level = parse_config(_read_json(sub / CONFIG), sub / CONFIG).data.pyramid_level
-            if level is not None:
-                found[int(level)] = sub  # sorted by number: a later run of a level wins
-    return found
-
-
-def lapgan_config(path: str | os.PathLike) -> Config:
-    """The LAPGAN config saved at the top of a LAPGAN run folder."""
-    return _read_lapgan(Path(path))[0]
-
-
-def _read_lapgan(path: Path) -> tuple[Config, dict]:
-    if not is_lapgan_run(path):
-        raise SaddlepointError(
-            f"{path} is not a LAPGAN run folder (it has no {LAPGAN_FILE}): pass the folder "
-            "that `saddlepoint train --preset lapgan-...` wrote."
-        )
-    config = parse_config(_read_json(path / CONFIG), path / CONFIG)
-    info = _read_json(path / LAPGAN_FILE)
-    if not (
-        isinstance(info, dict)
-        and isinstance(info.get("levels"), int)
-        and isinstance(info.get("shape"), list)
-    ):
-        raise SaddlepointError(
-            f"{path / LAPGAN_FILE} is damaged (it should hold the levels and the images' "
-            "shape): restore it from a copy of the run."
-        )
-    return config, info
-
-
-def _read_json(path: Path):
-    """The JSON in a run folder's file, or one sentence saying it is damaged."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise SaddlepointError(
-            f"{path} cannot be read as JSON: the run folder is damaged; restore the file from "
-            "a copy of the run."
-        ) from None
-
-
 def train_lapgan(
     config: Config | None = None,
     *,
@@ -163,8 +123,8 @@ def train_lapgan(
     with RunLock() as lock:
         if resume is not None:
             path = Path(resume)
-            saved, _ = _read_lapgan(path)
-            config = _check_resume_config(saved, config)
+            saved, _ = read_lapgan(path)
+            config = check_resume_config(saved, config)
             lock.acquire(path)
         else:
             if config is None:
@@ -191,7 +151,7 @@ def _train_levels(config: Config, path: Path, progress: bool) -> LapganRun:
     """Train (or resume) every level of the LAPGAN run at `path`, coarsest first."""
     levels = config.data.pyramid_levels
     for level in reversed(range(levels)):  # coarsest first
-        existing = _level_runs(path).get(level)
+        existing = level_runs(path).get(level)
         wanted = level_config(config, level)
         if existing is not None:
             run = train(wanted, resume=existing, progress=progress, resume_hint=path)
@@ -219,25 +179,6 @@ def _train_levels(config: Config, path: Path, progress: bool) -> LapganRun:
     )
     save_pyramid_figure(lapgan, path / "samples" / "coarse-to-fine.png", seed=t.seed + 2)
     return lapgan
-
-
-def load_lapgan(path: str | os.PathLike, device: str | torch.device = "cpu") -> LapganRun:
-    """Load a LAPGAN run folder: every level's latest snapshot, chained coarse to fine."""
-    path = Path(path)
-    config, info = _read_lapgan(path)
-    found = _level_runs(path)
-    runs = []
-    for level in range(info["levels"]):
-        if level not in found:
-            raise SaddlepointError(
-                f"{path} has no trained level {level} yet: continue training with "
-                f"`saddlepoint train --resume {path}`."
-            )
-        runs.append(load(found[level], device))
-    generator = LapganGenerator([r.generator for r in runs], tuple(info["shape"])).to(device)
-    generator.eval()
-    iteration = min(r.iteration for r in runs)  # generator steps every level has taken
-    return LapganRun(path, config, generator, iteration, levels=runs)
 
 
 @torch.no_grad()

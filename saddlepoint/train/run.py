@@ -1,45 +1,57 @@
-"""Run folders: where a run's config, logs, samples and checkpoints live, and how to load one.
+"""Making run folders: their names and numbers, and the lock one trainer holds on each.
 
-runs/00003-demo-mnist5k-non_saturating/
-    config.json             the resolved config
-    log.jsonl               one JSON object of scalars every train.log_every iterations
-    samples/                grids from a fixed noise batch, named by iteration
-    checkpoint.pt           the full training state (resume with --resume)
-    generator.safetensors   the latest generator snapshot (sample and evaluate from it)
-    snapshots/              kept snapshots, every train.snapshot_every iterations
-    train.lock              held (flock) by the process training the run: a second is refused
+    runs/00003-demo-mnist5k-non_saturating/     NNNNN-preset-data-objective (`run_name`)
+        train.lock                              held (flock) by the process training the run
+
+What a run folder holds, and loading one (`Run`, `load`, `read_log`), live in
+`saddlepoint.runs`, which evaluation uses too; they are re-exported here.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import socket
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import torch
-from torch import nn
-
-from saddlepoint.checkpoint import load_snapshot, load_weights, parse_config
 from saddlepoint.config import Config
 from saddlepoint.errors import SaddlepointError, output_error, writing
-from saddlepoint.nets import build_generator, to_unit
+from saddlepoint.presets import PRESETS
+from saddlepoint.runs import (  # re-exported: the names this module had before saddlepoint.runs
+    CHECKPOINT,
+    CONFIG,
+    LOCK,
+    LOG,
+    SNAPSHOT,
+    Run,
+    load,
+    load_generator,
+    read_log,
+    resolve_run_path,
+)
 
 try:
     import fcntl  # POSIX advisory locks
 except ImportError:  # e.g. Windows: runs are not locked there
     fcntl = None
 
-CHECKPOINT = "checkpoint.pt"
-SNAPSHOT = "generator.safetensors"
-CONFIG = "config.json"
-LOG = "log.jsonl"
-LOCK = "train.lock"
+__all__ = [
+    "CHECKPOINT",
+    "CONFIG",
+    "LOCK",
+    "LOG",
+    "SNAPSHOT",
+    "Run",
+    "RunLock",
+    "load",
+    "load_generator",
+    "new_run_dir",
+    "read_log",
+    "resolve_run_path",
+    "run_name",
+]
 
 
 def _slug(text: str) -> str:
@@ -58,8 +70,6 @@ def _data_words(name: str) -> set[str]:
 def run_name(config: Config) -> str:
     """preset-data-objective, named after the data the run trains on: a preset named after
     another dataset loses that word (dcgan-mnist on folder:~/faces: dcgan-faces-...)."""
-    from saddlepoint.presets import PRESETS  # (presets imports config only)
-
     preset = config.preset
     if preset in PRESETS and PRESETS.get(preset).config.data.name != config.data.name:
         own = _data_words(PRESETS.get(preset).config.data.name)
@@ -144,109 +154,3 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
-
-
-@dataclass
-class Run:
-    """A trained generator and where it came from."""
-
-    path: Path  # the run folder (or the snapshot file's folder)
-    config: Config  # the resolved config it was trained with
-    generator: nn.Module  # in eval mode
-    iteration: int  # generator steps it had taken
-    last_grid: Path | None = None  # the sample grid written when training ended
-    interrupted: bool = False  # training stopped on Ctrl-C or SIGTERM (checkpoint saved)
-    stop_signal: int | None = None  # the signal that stopped it (SIGINT, SIGTERM), if one did
-
-    def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
-        """n samples G(z), shape (n, *shape); images on the data's [0, 1] scale.
-
-        Class-conditional generators draw uniform labels."""
-        g = None if seed is None else torch.Generator().manual_seed(seed)
-        return to_unit(self.generator.sample(n, generator=g), self.generator.output)
-
-
-def resolve_run_path(run: str | os.PathLike) -> Path:
-    path = Path(run)
-    if not path.exists():
-        raise SaddlepointError(
-            f"no run at {path}: pass a run folder (runs/NNNNN-...) or a .safetensors snapshot."
-        )
-    return path
-
-
-def load(run: str | os.PathLike, device: str | torch.device = "cpu") -> Run:
-    """Load a run folder's latest snapshot (or a snapshot file) for sampling and evaluation."""
-    path = resolve_run_path(run)
-    if path.is_dir() and (path / "lapgan.json").is_file():  # one run per pyramid level
-        from saddlepoint.train.lapgan import load_lapgan  # (imports this module)
-
-        return load_lapgan(path, device)
-    file = path / SNAPSHOT if path.is_dir() else path
-    if path.is_dir() and not file.is_file():
-        raise SaddlepointError(
-            f"{path} has no {SNAPSHOT} yet: the run saves one at its first checkpoint; "
-            "train longer or pass a snapshot file."
-        )
-    generator, config, meta = load_generator(file)
-    generator.to(device).eval()
-    return Run(path if path.is_dir() else path.parent, config, generator, meta["iteration"])
-
-
-def load_generator(file: str | os.PathLike) -> tuple[nn.Module, Config, dict[str, Any]]:
-    """(generator, config, metadata) of a snapshot file, every part checked: the metadata, the
-    weights' names and shapes against the network its config builds, and their finiteness."""
-    tensors, meta = load_snapshot(file)
-    config = parse_config(meta["config"], file)
-    shape, output = meta.get("shape"), meta.get("output")
-    condition = meta.get("condition_shape")
-    if (
-        not _dims(shape)
-        or output not in ("sigmoid", "tanh", "linear")
-        or not isinstance(meta.get("iteration", 0), int)
-        or not isinstance(meta.get("num_classes") or 0, int)
-        or (condition and not _dims(condition))
-    ):
-        raise SaddlepointError(
-            f"{file} lacks the data shape or output kind a saddlepoint snapshot records: use a "
-            "snapshot that saddlepoint wrote."
-        )
-    spec = {}
-    if meta.get("num_classes"):
-        spec["num_classes"] = meta["num_classes"]
-    if condition:
-        spec["condition_shape"] = tuple(condition)
-    try:
-        generator = build_generator(config.model, tuple(shape), None, output, **spec)
-    except (ValueError, RuntimeError, TypeError) as e:
-        raise SaddlepointError(
-            f"{file} records a network that cannot be built ({type(e).__name__}): use a "
-            "snapshot that saddlepoint wrote."
-        ) from None
-    load_weights(generator, tensors, file, "generator")
-    return generator, config, {**meta, "iteration": meta.get("iteration", 0)}
-
-
-def _dims(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
-    )
-
-
-def read_log(run: str | os.PathLike) -> list[dict]:
-    """The JSON-lines scalars of a run, as a list of dicts."""
-    path = resolve_run_path(run) / LOG
-    if not path.is_file():
-        return []
-    records = []
-    with open(path) as f:
-        for line in f:
-            try:
-                record = json.loads(line) if line.strip() else None
-            except json.JSONDecodeError:  # a crash mid-write leaves a partial last line
-                continue
-            if isinstance(record, dict):
-                records.append(record)
-    return records

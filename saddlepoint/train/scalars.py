@@ -12,6 +12,9 @@ Progress is counted in iterations (TensorBoard's global_step), as in stylegan2's
 diverging run's last line) is written as null. A resumed run first drops the lines past its
 checkpoint (`truncate_logs`) and opens TensorBoard with purge_step = checkpoint iteration + 1,
 which hides the events a crashed session wrote past that point.
+
+Between log lines the loop's scalars stay on the device: `step_scalars` gives one iteration's
+as 0-d tensors, and an `Accumulator` sums them, with one host sync per log line, not per step.
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from saddlepoint.errors import output_error, writing
-from saddlepoint.train.diagnostics import HealthWarning
+import torch
 
-LOG = "log.jsonl"  # the same name as saddlepoint.train.run.LOG
+from saddlepoint.errors import output_error, writing
+from saddlepoint.objectives import Objective
+from saddlepoint.runs import LOG
+from saddlepoint.train.diagnostics import HealthWarning
+from saddlepoint.train.steps import DStats, GStats
+
 WARNINGS = "warnings.jsonl"
 TENSORBOARD = "tensorboard"
 
@@ -246,3 +253,58 @@ def truncate_logs(run_dir: str | os.PathLike, iteration: int) -> None:
         except OSError as e:
             tmp.unlink(missing_ok=True)
             raise output_error(path, e) from None
+
+
+def step_scalars(
+    objective: Objective, d: DStats, g: GStats, objective_logs: dict
+) -> dict[str, torch.Tensor]:
+    """An iteration's scalars, as 0-d tensors on the device (no host sync): the losses, mean
+    D(x) and D(G(z)) (and, for logits, as probabilities and D's accuracy), the extra terms, and
+    what a stateful objective logs."""
+    values = {
+        "d_loss": d.loss,
+        "g_loss": g.loss,
+        "real_score": d.real_scores.mean(),  # mean D(x): logit, critic value or energy
+        "fake_score": d.fake_scores.mean(),  # mean D(G(z)) on the same scale
+    }
+    if objective.scores == "logit":  # probabilities and accuracy mean something only here
+        values["d_real"] = torch.sigmoid(d.real_scores).mean()  # mean D(x), a probability
+        values["d_fake"] = torch.sigmoid(d.fake_scores).mean()  # mean D(G(z))
+        values["d_acc_real"] = (d.real_scores > 0).float().mean()
+        values["d_acc_fake"] = (d.fake_scores < 0).float().mean()
+    for name, value in d.terms.items():
+        values[f"term_{name}_d"] = value
+    for name, value in g.terms.items():
+        values[f"term_{name}_g"] = value
+    values.update(objective_logs)
+    return values
+
+
+class Accumulator:
+    """Sums per-iteration scalars on the device; one host sync per log line, not per step."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.sums: dict[str, torch.Tensor] = {}
+        self.n = 0
+
+    def add(self, values: dict[str, torch.Tensor]) -> None:
+        for key, value in values.items():
+            value = value.detach().float()
+            self.sums[key] = self.sums[key] + value if key in self.sums else value
+        self.n += 1
+
+    def finite(self) -> bool:
+        """No NaN or infinity among the scalars since the last log line (one host sync)."""
+        if not self.sums:
+            return True
+        return bool(torch.isfinite(torch.stack(list(self.sums.values()))).all())
+
+    def flush(self, reduce=lambda t: t) -> dict[str, float]:
+        """Means since the last flush; `reduce` averages them over ranks."""
+        keys = list(self.sums)
+        values = reduce(torch.stack([self.sums[k] for k in keys]) / max(self.n, 1)).tolist()
+        self.reset()
+        return dict(zip(keys, values))

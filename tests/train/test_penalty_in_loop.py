@@ -12,7 +12,7 @@ from saddlepoint.config import PENALTY_NAMES
 from saddlepoint.errors import SaddlepointError
 from saddlepoint.objectives import OBJECTIVES
 from saddlepoint.objectives.penalties import PENALTIES, gradient_penalty
-from saddlepoint.train import loop, train
+from saddlepoint.train import state, train
 from saddlepoint.train.steps import d_step
 
 
@@ -106,7 +106,7 @@ def test_batch_norm_critic_with_a_penalty_is_refused(tmp_path, monkeypatch):
             torch.nn.Flatten(0),
         )
 
-    monkeypatch.setattr(loop, "build_discriminator", bn_critic)
+    monkeypatch.setattr(state, "build_discriminator", bn_critic)
     with pytest.raises(SaddlepointError, match="without batch normalisation"):
         train(tiny_config("objective.penalty=gradient"), out=tmp_path, progress=False)
     train(tiny_config("train.iterations=2"), out=tmp_path, progress=False)  # fine without one

@@ -1,4 +1,4 @@
-"""The `saddlepoint eval fid|kid|is|pr|classes` commands: argparse wiring and the printout.
+"""`saddlepoint eval fid|kid|is|pr|classes`: the sample-quality metrics' options and handler.
 
     saddlepoint eval fid runs/00001-...                      classifier-feature Frechet distance
     saddlepoint eval fid runs/00002-demo-faces-...           rotation-feature (unlabelled data)
@@ -261,7 +261,7 @@ def run_metric_command(args: argparse.Namespace) -> int:
     elif args.data or args.root:
         raise SaddlepointError("--data and --root are for --real without a run; drop them.")
     elif args.real:
-        from saddlepoint.train.run import load
+        from saddlepoint.runs import load
 
         run = load(args.run)
         result = score_real(args.eval_verb, run.config.data, n=samples, **real, **common)

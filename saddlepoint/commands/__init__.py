@@ -1,0 +1,41 @@
+"""The verbs of the `saddlepoint` command, one module each, its options beside its handler.
+
+Every module has `add_parser(subparsers)`, which adds the verb and its options, and
+`run(args) -> exit status`; `saddlepoint.cli` builds the program from `VERBS` and dispatches to
+them. Heavy modules are imported inside the handlers, so `saddlepoint --help` stays quick.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from saddlepoint.commands import (
+    average,
+    data,
+    datasets,
+    evaluate,
+    interpolate,
+    lab,
+    objectives,
+    presets,
+    pretrained,
+    report,
+    sample,
+    train,
+)
+
+# verb -> its module, in the order `saddlepoint --help` lists them
+VERBS: dict[str, ModuleType] = {
+    "train": train,
+    "sample": sample,
+    "interpolate": interpolate,
+    "average": average,
+    "eval": evaluate,
+    "report": report,
+    "presets": presets,
+    "pretrained": pretrained,
+    "datasets": datasets,
+    "objectives": objectives,
+    "data": data,
+    "lab": lab,
+}
