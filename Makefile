@@ -24,17 +24,19 @@ demo: $(STAMP)
 test: $(STAMP) chromium
 	$(PY) -m pytest
 
-# Debian's headless browser for the run report's rendering test (tests/report/test_html.py);
-# installed only where missing, with apt-get, as root. Elsewhere a note, and that test skips.
+# Debian's headless browser for the run report's rendering test (tests/report/test_html.py) and
+# the playground's browser tests (tests/playground/test_browser.py, driven by the Python
+# playwright package of `.[test]`, which never downloads a browser of its own); installed only
+# where missing, with apt-get, as root. Elsewhere a note, and those tests skip.
 chromium:
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
 	  { apt-get update -q >/dev/null 2>&1 && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
-	  echo "note: apt-get could not install chromium; the HTML report's browser test will skip."; \
+	  echo "note: apt-get could not install chromium; the browser tests will skip."; \
 	else \
-	  echo "note: chromium is not installed (needs apt-get as root); the HTML report's browser test will skip."; \
+	  echo "note: chromium is not installed (needs apt-get as root); the browser tests will skip."; \
 	fi
 
 lint: $(STAMP)

@@ -12,6 +12,7 @@ module per verb with its options and its handler).
     saddlepoint eval fid --input1 DIR --input2 DIR  two folders of images, no run
     saddlepoint report runs/00001-...               one self-contained HTML page about a run
     saddlepoint lab jsd                             the theory made runnable (`lab` lists all)
+    saddlepoint playground                          the game played in the browser, live
     saddlepoint presets | datasets | objectives     what can be chosen
     saddlepoint pretrained                          the pretrained generators installed
     saddlepoint data download mnist --to DIR        fetch a dataset (nothing else downloads)

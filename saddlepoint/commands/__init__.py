@@ -17,6 +17,7 @@ from saddlepoint.commands import (
     interpolate,
     lab,
     objectives,
+    playground,
     presets,
     pretrained,
     report,
@@ -38,4 +39,5 @@ VERBS: dict[str, ModuleType] = {
     "objectives": objectives,
     "data": data,
     "lab": lab,
+    "playground": playground,
 }

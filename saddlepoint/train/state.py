@@ -131,16 +131,20 @@ def setup(
     ctx: distributed.Context,
     checkpoint: dict | None = None,
     path: Path | None = None,
+    data: Dataset | None = None,
 ) -> TrainState:
     """Build everything a run of `config` needs, and restore `checkpoint` (read from `path`) on
-    resume. An incompatible setting fails in one sentence, before anything is written."""
+    resume. An incompatible setting fails in one sentence, before anything is written.
+
+    `data` is a training split to use in place of the one config.data names (the playground's
+    drawn or uploaded points); by default config.data's is loaded."""
     t = config.train
     device = resolve_device(t.device, ctx.local_rank)
     precision = resolve_precision(t.precision, device)
     objective = OBJECTIVES.get(config.objective.name)
     name = config.model.discriminator
     check_discriminator(objective, DISCRIMINATORS.get(name).kind, name)  # energies vs logits
-    data = load_dataset(config.data, "train")
+    data = load_dataset(config.data, "train") if data is None else data
     if len(data) < t.batch_size:
         raise SaddlepointError(
             f"the {data.name} training split has {len(data)} examples, fewer than "
