@@ -279,6 +279,14 @@ def _key(cell: dict) -> str:
     return f"{cell['seed']}x{cell['threads']}{numerics}"
 
 
+def _step(t: dict) -> str:
+    """One snapshot of a trajectory: iteration:covered/distance[/class or code accuracy]."""
+    accuracy = t.get("conditional_accuracy")
+    accuracy = t.get("code_accuracy") if accuracy is None else accuracy
+    tail = "" if accuracy is None else f"/{accuracy:.2f}"
+    return f"{t['iteration']}:{t['covered']}/{t['distance']:.0f}{tail}"
+
+
 def _mean_sd(values: list[float], digits: int = 1) -> str:
     values = [v for v in values if v is not None]
     if not values:
@@ -325,9 +333,7 @@ def table(results: dict, min_covered: int, max_distance: float | None) -> str:
             extra.append(f"class acc {h['conditional_accuracy']:.2f}")
         if h.get("code_accuracy") is not None:
             extra.append(f"code acc {h['code_accuracy']:.2f} ({h['code_classes']} classes)")
-        traj = " ".join(
-            f"{t['iteration']}:{t['covered']}/{t['distance']:.0f}" for t in r.get("trajectory", [])
-        )
+        traj = " ".join(_step(t) for t in r.get("trajectory", []))
         if traj:
             extra.append(f"trajectory {traj}")
         if r.get("parzen"):

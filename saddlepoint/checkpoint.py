@@ -302,6 +302,17 @@ def save_snapshot(
     return _write_atomically(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
 
 
+def save_tensors(
+    path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str]
+) -> Path:
+    """Write `tensors` and string `metadata` as safetensors, atomically, readable as open() makes
+    files (a pretrained export; runs use save_snapshot)."""
+    tensors = {k: v.contiguous() for k, v in tensors.items()}
+    return _write_atomically(
+        Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=metadata)
+    )
+
+
 def load_snapshot(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Read (state_dict, metadata) of a snapshot; metadata["config"] is the config as a dict.
 

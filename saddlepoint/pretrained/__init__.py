@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save_file
 
 from saddlepoint.errors import SaddlepointError, writing
 
@@ -95,9 +94,10 @@ def export(
     dtype: torch.dtype = torch.float16,
 ) -> Path:
     """Write a run's generator snapshot as pretrained generator `name`: its floating-point
-    weights cast to `dtype` (float16 halves the file), its metadata kept, and `record` (FIELDS:
+    weights cast to `dtype` (float16 halves the file), its metadata kept but for the config's
+    data.root (the training machine's folder: the dataset's default applies), and `record` (FIELDS:
     the command, preset, seed, iterations and scores that made it) as NAME.json."""
-    from saddlepoint.checkpoint import load_snapshot, non_finite
+    from saddlepoint.checkpoint import load_snapshot, non_finite, save_tensors
 
     missing = [f for f in FIELDS if f not in record]
     if missing:
@@ -110,10 +110,13 @@ def export(
             f"{snapshot}'s {bad!r} does not fit in {dtype}: export it in float32."
         )
     out = folder(where) / f"{name}{SUFFIX}"
+    if isinstance(meta.get("config"), dict) and "data" in meta["config"]:
+        # the data folder of the machine that trained it means nothing on the user's
+        meta["config"]["data"]["root"] = None
     metadata = {k: json.dumps(v) for k, v in meta.items()}
     with writing(out):
         out.parent.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in cast.items()}, str(out), metadata=metadata)
+        save_tensors(out, cast, metadata)
         dtype_name = str(dtype).removeprefix("torch.")
         full = {"name": name, **record, "dtype": dtype_name}
         out.with_suffix(".json").write_text(json.dumps(full, indent=2) + "\n")
