@@ -131,7 +131,7 @@ def run_cell(cell: dict) -> dict:
         folders = [level.path for level in run.levels] if lapgan else [run.path]
         logs = [sp.read_log(folder) for folder in folders]
         log = [r for level_log in logs for r in level_log]
-        seconds = sum(level_log[-1]["seconds"] for level_log in logs if level_log)
+        seconds = sum(_last(level_log, "seconds") for level_log in logs)
         warnings = [code for folder in folders for code in _warning_codes(folder)]
         trajectory = []
         for snap in sorted((run.path / "snapshots").glob("*.safetensors")):
@@ -146,7 +146,7 @@ def run_cell(cell: dict) -> dict:
             keep.mkdir(parents=True, exist_ok=True)
             shutil.copy(run.path / "generator.safetensors", keep / f"{_key(cell)}.safetensors")
     rates = [r["images_per_s"] for r in log if "images_per_s" in r][1:]  # first: warm-up
-    last = log[-1] if log else {}
+    last = next((r for r in reversed(log) if "d_real" in r), {})
     return {
         **{k: cell[k] for k in ("tag", "preset", "overrides", "seed", "threads", "numerics")},
         "iterations": run.iteration,
@@ -160,6 +160,11 @@ def run_cell(cell: dict) -> dict:
         "parzen": parzen,
         "trajectory": trajectory,
     }
+
+
+def _last(log: list[dict], key: str) -> float:
+    """The last value of `key` in a run's log (evaluation lines carry no timing), else 0."""
+    return next((r[key] for r in reversed(log) if key in r), 0.0)
 
 
 def _parzen(run) -> dict:
