@@ -115,3 +115,49 @@ def test_the_package_folder_is_package_data(monkeypatch) -> None:
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     shipped = project["tool"]["setuptools"]["package-data"]["saddlepoint.pretrained"]
     assert {"*.safetensors", "*.json"} <= set(shipped)
+
+
+def test_neighbours_of_a_pretrained_generator_search_the_data_root_given(
+    shelf, tmp_path, monkeypatch, capsys
+) -> None:
+    """An export drops the training machine's data.root; --data-root names the images to
+    search, and a folder that cannot be read is said in one sentence with the fix."""
+    folder, path, _ = shelf
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SADDLEPOINT_PRETRAINED", str(folder))
+    from saddlepoint.checkpoint import load_snapshot
+
+    assert load_snapshot(path)[1]["config"]["data"]["root"] is None
+    assert main(["sample", "--pretrained", "tiny", "--neighbours", "-n", "6"]) == 0
+    assert capsys.readouterr().out.strip().endswith("neighbours-seed0.png")
+    missing = tmp_path / "nowhere"
+    argv = ["sample", "--pretrained", "tiny", "--neighbours", "--data-root", str(missing)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"could not be read at {missing}" in err
+    assert "--data-root DIR" in err and "Traceback" not in err
+
+
+SHIPPED = {
+    "demo-mnist5k",
+    "dcgan-mnist",
+    "dcgan-fashion",
+    "cgan-mnist",
+    "acgan-mnist",
+    "infogan-mnist",
+}
+
+
+def test_the_shipped_generators_load_and_sample(monkeypatch) -> None:
+    """Every generator in the package folder has its full record (scored, with the command that
+    made it), carries no machine's data folder, and draws finite, varied images."""
+    monkeypatch.delenv("SADDLEPOINT_PRETRAINED", raising=False)
+    shipped = pretrained.available()
+    assert set(shipped) == SHIPPED
+    for name, record in shipped.items():
+        assert set(pretrained.FIELDS) <= set(record) and record["dtype"] == "float16", name
+        assert record["scores"]["covered"] == 10 and record["command"].startswith("saddlepoint")
+        run = saddlepoint.load_pretrained(name)
+        assert run.config.data.root is None and run.iteration == record["iterations"]
+        x = run.sample(8, seed=0)
+        assert torch.isfinite(x).all() and x.std() > 0.01, name

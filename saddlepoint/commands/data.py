@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+DOWNLOADABLE = ["mnist", "fashion-mnist", "cifar10"]  # the datasets `data download` fetches
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("data", help="dataset utilities (download)")
@@ -16,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Download a dataset's files, verify their checksums and place them in "
         "--to (default: the dataset's default folder). Nothing else in saddlepoint downloads.",
     )
-    dl.add_argument("name", choices=["mnist", "fashion-mnist", "cifar10"])
+    dl.add_argument("name", choices=DOWNLOADABLE)
     dl.add_argument("--to", default=None, help="target folder")
 
 

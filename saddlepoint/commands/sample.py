@@ -5,9 +5,11 @@ the paper's Figure 2 (--neighbours), one row per class (--per-class), an InfoGAN
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from saddlepoint.commands.args import positive, run_arg
+from saddlepoint.commands.data import DOWNLOADABLE
 from saddlepoint.errors import SaddlepointError
 
 
@@ -46,6 +48,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="the paper's Figure 2: rows of 6 samples, a separator line, then the nearest "
         "training image (Euclidean, on pixels) of the row's last sample",
+    )
+    s.add_argument(
+        "--data-root",
+        default=None,
+        metavar="DIR",
+        help="--neighbours: the folder of the training images to search (default: the run's "
+        "data.root, or the dataset's default folder for a pretrained generator)",
     )
     s.add_argument(
         "--per-class",
@@ -91,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         from saddlepoint.data import load_dataset
         from saddlepoint.report.figures import neighbours_figure
 
-        train_x = load_dataset(run.config.data, "train").x
+        train_x = _training_images(run.config.data, args.data_root, load_dataset)
         if train_x.dim() != 4:
             raise SaddlepointError("--neighbours draws images; this run's data are points.")
         out = args.out or home / "samples" / f"neighbours-seed{args.seed}.png"
@@ -119,6 +128,24 @@ def _source(args: argparse.Namespace):
     run_path = run_arg(args.run)
     run = load_lapgan(run_path) if is_lapgan_run(run_path) else load(run_path)
     return run, run.path
+
+
+def _training_images(data, root, load_dataset):
+    """The training split's images that --neighbours searches, from --data-root if given."""
+    data = data if root is None else dataclasses.replace(data, root=root)
+    try:
+        return load_dataset(data, "train").x
+    except SaddlepointError:
+        where = "" if data.root is None else f" at {data.root}"
+        fetch = (
+            f", or fill the default one with `saddlepoint data download {data.name}`"
+            if data.name in DOWNLOADABLE
+            else ""
+        )
+        raise SaddlepointError(
+            f"--neighbours searches the {data.name} training images, which could not be read"
+            f"{where}: pass their folder with --data-root DIR{fetch}."
+        ) from None
 
 
 def _class_names(data) -> tuple[str, ...] | None:
