@@ -292,21 +292,21 @@ def save_snapshot(
     """Write the generator's weights with the config (and `info`, e.g. iteration) as metadata;
     refuses weights that are not finite."""
     path = Path(path)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in unwrap(generator).state_dict().items()}
+    tensors = {k: v.detach().cpu() for k, v in unwrap(generator).state_dict().items()}
     bad = non_finite(tensors)
     if bad is not None:
         raise SaddlepointError(
             f"refusing to write {path}: the generator's {bad!r} is not finite (training diverged)."
         )
     metadata = {"config": config_json, **{k: json.dumps(v) for k, v in info.items()}}
-    return _write_atomically(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+    return save_tensors(path, tensors, metadata)
 
 
 def save_tensors(
     path: str | os.PathLike, tensors: dict[str, torch.Tensor], metadata: dict[str, str]
 ) -> Path:
     """Write `tensors` and string `metadata` as safetensors, atomically, readable as open() makes
-    files (a pretrained export; runs use save_snapshot)."""
+    files (save_snapshot's writer; also a pretrained export's)."""
     tensors = {k: v.contiguous() for k, v in tensors.items()}
     return _write_atomically(
         Path(path), lambda tmp: save_file(tensors, str(tmp), metadata=metadata)

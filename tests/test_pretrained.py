@@ -136,6 +136,10 @@ def test_neighbours_of_a_pretrained_generator_search_the_data_root_given(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and f"could not be read at {missing}" in err
     assert "--data-root DIR" in err and "Traceback" not in err
+    missing.mkdir()  # a folder without the images: the loader's own sentence names what lacks
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(missing) in err and "--data-root" not in err
 
 
 SHIPPED = {

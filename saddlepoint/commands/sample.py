@@ -97,10 +97,9 @@ def run(args: argparse.Namespace) -> int:
             print(code_sweep_grid(run.generator, args.sweep, out, rows=n or 8, seed=args.seed))
         return 0
     if args.neighbours:
-        from saddlepoint.data import load_dataset
         from saddlepoint.report.figures import neighbours_figure
 
-        train_x = _training_images(run.config.data, args.data_root, load_dataset)
+        train_x = _training_images(run.config.data, args.data_root)
         if train_x.dim() != 4:
             raise SaddlepointError("--neighbours draws images; this run's data are points.")
         out = args.out or home / "samples" / f"neighbours-seed{args.seed}.png"
@@ -130,12 +129,16 @@ def _source(args: argparse.Namespace):
     return run, run.path
 
 
-def _training_images(data, root, load_dataset):
+def _training_images(data, root):
     """The training split's images that --neighbours searches, from --data-root if given."""
+    from saddlepoint.data import load_dataset
+
     data = data if root is None else dataclasses.replace(data, root=root)
     try:
         return load_dataset(data, "train").x
     except SaddlepointError:
+        if data.root is not None and Path(data.root).is_dir():
+            raise  # the folder is there: the loader's sentence names the file at fault
         where = "" if data.root is None else f" at {data.root}"
         fetch = (
             f", or fill the default one with `saddlepoint data download {data.name}`"
