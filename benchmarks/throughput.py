@@ -292,13 +292,10 @@ def time_reference(
 
 
 def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    """The CPU's model name: one reader for the benchmarks and the sweeps' result rows."""
+    from saddlepoint.sweep.machine import cpu_model as model
+
+    return model()
 
 
 def cpu_flags() -> list[str]:

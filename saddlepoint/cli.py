@@ -11,6 +11,7 @@ module per verb with its options and its handler).
     saddlepoint eval fid|kid|is|pr|classes RUN      sample-quality metrics (docs/metrics.md)
     saddlepoint eval fid --input1 DIR --input2 DIR  two folders of images, no run
     saddlepoint report runs/00001-...               one self-contained HTML page about a run
+    saddlepoint sweep SPEC.toml                     presets x overrides x seeds, resumable, tabled
     saddlepoint lab jsd                             the theory made runnable (`lab` lists all)
     saddlepoint playground                          the game played in the browser, live
     saddlepoint presets | datasets | objectives     what can be chosen

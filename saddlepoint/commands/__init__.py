@@ -22,6 +22,7 @@ from saddlepoint.commands import (
     pretrained,
     report,
     sample,
+    sweep,
     train,
 )
 
@@ -33,6 +34,7 @@ VERBS: dict[str, ModuleType] = {
     "average": average,
     "eval": evaluate,
     "report": report,
+    "sweep": sweep,
     "presets": presets,
     "pretrained": pretrained,
     "datasets": datasets,

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from saddlepoint.config import DataConfig
+from saddlepoint.evaluate.features import Extractor
 from saddlepoint.evaluate.health import (
     MIN_SHARE,
     code_class_accuracy,
@@ -105,4 +106,93 @@ def test_code_accuracy_of_codes_that_ignore_the_class(digits, classifier_cache):
     # each code value's samples are ~uniform over the digits: its majority class holds only
     # about 1/10 + sampling noise of them (200 samples per code value, ~20 per class)
     assert 0.1 <= health.code_accuracy < 0.2
+    assert health.conditional_accuracy is None
+
+
+def test_code_accuracy_of_a_permuted_code_with_known_noise() -> None:
+    # code value c names class perm[c]; of its 20 samples, the first c // 2 are given class
+    # perm[c] + 1 instead (at most 4 of 20: the majority stays perm[c])
+    perm = [3, 7, 0, 9, 1, 4, 8, 2, 6, 5]
+    codes, predicted = [], []
+    for c in range(10):
+        for i in range(20):
+            codes.append(c)
+            predicted.append((perm[c] + 1) % 10 if i < c // 2 else perm[c])
+    wrong = sum(c // 2 for c in range(10))  # 0+0+1+1+2+2+3+3+4+4 = 20 of 200
+    accuracy, classes = code_class_accuracy(torch.tensor(predicted), torch.tensor(codes), 10)
+    assert accuracy == pytest.approx((200 - wrong) / 200, abs=1e-12) == pytest.approx(0.9)
+    assert classes == 10  # a permutation: every code value has a class of its own
+
+
+MISLABEL_ABOVE = 1.0  # a sample whose noise z_0 exceeds this is painted the next class
+
+
+def _painted_class(z: torch.Tensor) -> torch.Tensor:
+    """(B,) 1 where the painter mislabels a sample: z_0 ~ U(-sqrt 3, sqrt 3) above 1 (~21%)."""
+    return (z[:, 0] > MISLABEL_ABOVE).long()
+
+
+class _Painter(Generator):
+    """Paints its class into pixel (0, 0) as (class + 1/2) / 10 and fills the rest with z_0:
+    the asked class (class-conditional) or perm[first code value] (InfoGAN), plus one when
+    z_0 > MISLABEL_ABOVE. It keeps the z it was given, for the test to count by hand."""
+
+    def __init__(self, conditional: bool, perm: list[int]) -> None:
+        super().__init__()
+        self.latent = LatentSpec(1, categorical=() if conditional else (10,))
+        self.shape, self.output = (1, 28, 28), "sigmoid"
+        self.num_classes = 10 if conditional else 0
+        self.perm = torch.tensor(perm)
+        self.scale = torch.nn.Parameter(torch.ones(()))  # a parameter: G has a device
+
+    def forward(self, z, y=None):
+        self.seen = z.clone()
+        intended = y if y is not None else self.perm[z[:, 1:11].argmax(dim=1)]
+        painted = (intended + _painted_class(z)) % 10
+        x = ((z[:, 0] + 3**0.5) / (2 * 3**0.5))[:, None, None, None].expand(-1, 1, 28, 28)
+        x = x.clone()
+        x[:, 0, 0, 0] = (painted.float() + 0.5) / 10
+        return x
+
+
+def _pixel_reader() -> Extractor:
+    """A stand-in classifier: the class is read from pixel (0, 0); features (mean, std)."""
+
+    def embed(x):
+        cls = (x[:, 0, 0, 0] * 10).floor().long().clamp(0, 9)
+        features = torch.stack([x.mean(dim=(1, 2, 3)), x.std(dim=(1, 2, 3))], dim=1)
+        return features, 5.0 * torch.nn.functional.one_hot(cls, 10).float()
+
+    return Extractor(
+        name="pixel-reader",
+        standard=False,
+        network=torch.nn.Identity(),
+        embed=embed,
+        preprocessing="none",
+        weights_sha256="pixel-reader-test",
+        feature_dim=2,
+        classes=10,
+        batch_size=500,
+    )
+
+
+def test_conditional_and_code_accuracy_of_a_painter_counted_by_hand(tmp_path) -> None:
+    perm = [3, 7, 0, 9, 1, 4, 8, 2, 6, 5]
+    reader = _pixel_reader()
+    conditional = _Painter(conditional=True, perm=perm)
+    health = generator_health(conditional, MNIST5K, n=600, extractor=reader, cache_dir=tmp_path)
+    mislabelled = int(_painted_class(conditional.seen).sum())
+    assert 0 < mislabelled < 600  # the rule bites, and not everywhere
+    assert health.conditional_accuracy == pytest.approx(1 - mislabelled / 600, abs=1e-12)
+    assert health.code_accuracy is None
+
+    info = _Painter(conditional=False, perm=perm)
+    health = generator_health(info, MNIST5K, n=600, extractor=reader, cache_dir=tmp_path)
+    z = info.seen
+    codes, wrong = z[:, 1:11].argmax(dim=1), _painted_class(z)
+    for c in range(10):  # by hand: each code value's majority is its own perm[c] ...
+        assert int(wrong[codes == c].sum()) < int((codes == c).sum()) / 2
+    # ... so the right ones are exactly those painted without the slip
+    assert health.code_accuracy == pytest.approx(1 - int(wrong.sum()) / 600, abs=1e-12)
+    assert health.code_classes == 10
     assert health.conditional_accuracy is None
