@@ -44,6 +44,7 @@ class ModelConfig:
     # convolutional nets (DCGAN, Radford et al. 2016)
     g_channels: int = 64  # generator feature maps at the last hidden layer (ngf)
     d_channels: int = 64  # discriminator feature maps at the first layer (ndf)
+    d_norm: str = "batch"  # dcgan D's hidden layers: "batch", "layer" (for penalties) or "none"
     # conditioning on class labels
     conditional: str = "none"  # "none", "concat" (label into G and D), "projection" (D), "acgan"
     aux_weight: float = 1.0  # AC-GAN: weight of the auxiliary classification terms
@@ -75,7 +76,7 @@ class ObjectiveConfig:
 
 @dataclass(frozen=True)
 class OptimConfig:
-    name: str = "sgd"  # "sgd" (with momentum) or "adam"
+    name: str = "sgd"  # "sgd" (with momentum), "adam" or "rmsprop" (WGAN's critic and G)
     lr: float = 0.1  # initial learning rate
     lr_decay: float = 1.000004  # lr is divided by this after every update (1 = constant)
     lr_min: float = 1e-6  # floor of the decayed learning rate
@@ -83,6 +84,7 @@ class OptimConfig:
     momentum_final: float = 0.7  # sgd: momentum reached after momentum_epochs
     momentum_epochs: float = 250.0  # sgd: epochs over which momentum rises linearly
     betas: tuple[float, float] = (0.5, 0.999)  # adam: (beta1, beta2)
+    alpha: float = 0.99  # rmsprop: decay of the running mean of squared gradients
     weight_decay: float = 0.0  # L2 penalty added by the optimiser
 
 
@@ -306,6 +308,10 @@ def validate(config: Config) -> None:
     need(m.g_channels >= 1, f"model.g_channels must be >= 1, got {m.g_channels}.")
     need(m.d_channels >= 1, f"model.d_channels must be >= 1, got {m.d_channels}.")
     need(
+        m.d_norm in ("batch", "layer", "none"),
+        f"model.d_norm must be batch, layer or none, got {m.d_norm!r}.",
+    )
+    need(
         m.conditional in ("none", "concat", "projection", "acgan"),
         f"model.conditional must be none, concat, projection or acgan, got {m.conditional!r}.",
     )
@@ -318,7 +324,10 @@ def validate(config: Config) -> None:
     need(m.info_weight >= 0, f"model.info_weight must be >= 0, got {m.info_weight}.")
     for side in ("optim_d", "optim_g"):
         o: OptimConfig = getattr(config, side)
-        need(o.name in ("sgd", "adam"), f"{side}.name must be sgd or adam, got {o.name!r}.")
+        need(
+            o.name in ("sgd", "adam", "rmsprop"),
+            f"{side}.name must be sgd, adam or rmsprop, got {o.name!r}.",
+        )
         need(o.lr > 0, f"{side}.lr must be positive, got {o.lr}.")
         need(
             o.lr_decay >= 1,
@@ -331,6 +340,7 @@ def validate(config: Config) -> None:
         )
         need(o.momentum_epochs >= 0, f"{side}.momentum_epochs must be >= 0.")
         need(all(0 <= b < 1 for b in o.betas), f"{side}.betas must lie in [0, 1), got {o.betas}.")
+        need(0 <= o.alpha < 1, f"{side}.alpha must lie in [0, 1), got {o.alpha}.")
         need(o.weight_decay >= 0, f"{side}.weight_decay must be >= 0.")
     clip = config.objective.clip_weights
     need(clip is None or clip > 0, f"objective.clip_weights must be positive, got {clip}.")

@@ -157,6 +157,97 @@ _register_dcgan(
     info_categorical=(10,),
     info_continuous=2,
 )
+
+# The objective table of Lucic et al. 2018 ("Are GANs created equal?") at this scale: each
+# objective on the DCGAN nets above (ngf = ndf = 32, batch 64) at its own paper's optimiser
+# settings; the non-saturating row is dcgan-mnist / dcgan-fashion. Penalised critics get layer
+# norm in place of batch norm (Gulrajani et al. 2017, section 4). Critics that take 5 steps
+# per G step get a third of the G steps, so every row's D sees a similar number of batches.
+# Measurements over seeds: docs/zoo.md.
+_LUCIC_DATA = {"mnist": "the full MNIST", "fashion": "Fashion-MNIST"}
+
+
+def _register_lucic(name: str, settings: str, iterations: int = 3000, k: int = 1, **sections):
+    model = dataclasses.replace(_DCGAN_28, **sections.pop("model", {}))
+    for suffix, data in (("mnist", "mnist"), ("fashion", "fashion-mnist")):
+        _register(
+            f"{name}-{suffix}",
+            f"{settings}, DCGAN nets (ngf = ndf = 32) on {_LUCIC_DATA[suffix]}: "
+            f"{iterations:,} G steps at k = {k}; not yet measured over seeds (docs/zoo.md "
+            "gives the sweep that measures it)",
+            data=DataConfig(name=data),
+            model=model,
+            optim_d=sections.get("optim_d", _DCGAN_ADAM),
+            optim_g=sections.get("optim_g", _DCGAN_ADAM),
+            objective=sections.get("objective", ObjectiveConfig()),
+            train=dataclasses.replace(_DCGAN_TRAIN, iterations=iterations, k=k),
+        )
+
+
+_GP_ADAM = OptimConfig(name="adam", lr=1e-4, lr_decay=1.0, betas=(0.5, 0.9))
+_WGAN_RMSPROP = OptimConfig(name="rmsprop", lr=5e-5, lr_decay=1.0)
+_register_lucic(
+    "gan-minimax",
+    "Goodfellow et al. 2014's minimax cost for G (MM), Adam 2e-4 beta1 0.5",
+    objective=ObjectiveConfig(name="minimax"),
+)
+_register_lucic(
+    "lsgan",
+    "LSGAN (Mao et al. 2017), Adam 2e-4 beta1 0.5",
+    objective=ObjectiveConfig(name="least_squares"),
+)
+_register_lucic(
+    "wgan",
+    "WGAN (Arjovsky et al. 2017): clipping at 0.01, RMSProp 5e-5, 5 critic steps",
+    iterations=1000,
+    k=5,
+    objective=ObjectiveConfig(name="wasserstein", clip_weights=0.01),
+    optim_d=_WGAN_RMSPROP,
+    optim_g=_WGAN_RMSPROP,
+)
+_register_lucic(
+    "wgan-gp",
+    "WGAN-GP (Gulrajani et al. 2017): penalty 10, 5 critic steps, Adam 1e-4 betas (0.5, 0.9), "
+    "layer norm in the critic",
+    iterations=1000,
+    k=5,
+    model={"d_norm": "layer"},
+    objective=ObjectiveConfig(name="wasserstein", penalty="gradient", penalty_weight=10.0),
+    optim_d=_GP_ADAM,
+    optim_g=_GP_ADAM,
+)
+_register_lucic(
+    "dragan",
+    "DRAGAN (Kodali et al. 2017): the non-saturating GAN with a penalty of 10 at perturbed "
+    "data, Adam 1e-4 betas (0.5, 0.9), layer norm in D",
+    model={"d_norm": "layer"},
+    objective=ObjectiveConfig(name="non_saturating", penalty="dragan", penalty_weight=10.0),
+    optim_d=_GP_ADAM,
+    optim_g=_GP_ADAM,
+)
+_BEGAN_ADAM = OptimConfig(name="adam", lr=1e-4, lr_decay=1.0, betas=(0.5, 0.999))
+_register_lucic(
+    "began",
+    "BEGAN (Berthelot et al. 2017): its convolutional auto-encoder D (n = 32, code 64, L1 "
+    "energy), gamma 0.5, lambda_k 0.001, z ~ U(-1, 1)^64, Adam 1e-4",
+    model={
+        "discriminator": "conv_autoencoder",
+        "d_energy": "l1",
+        "d_code": 64,
+        "z_dim": 64,
+    },
+    objective=ObjectiveConfig(name="began", began_gamma=0.5, began_lambda_k=0.001),
+    optim_d=_BEGAN_ADAM,
+    optim_g=_BEGAN_ADAM,
+)
+_register_lucic(
+    "ebgan",
+    "EBGAN (Zhao et al. 2017): a convolutional auto-encoder D (n = 32, code 64, squared "
+    "energy), margin 1.2 (the mnist5k margin 0.3 scaled by 4 for data in [-1, 1], "
+    "docs/energy.md), pulling-away term 0.1, Adam 2e-4 beta1 0.5",
+    model={"discriminator": "conv_autoencoder", "d_code": 64},
+    objective=ObjectiveConfig(name="ebgan", margin=1.2, pt_weight=0.1),
+)
 _register(
     "dcgan-cifar10",
     "DCGAN at the paper's widths (64) on CIFAR-10, which you supply (data.root, or `saddlepoint "
@@ -211,6 +302,186 @@ _register_lapgan(
     "about 15 minutes on one core for 3,000 per level; samples not checked (no CIFAR-10 here)",
     "cifar10",
 )
+
+
+# The toy zoo (docs/zoo.md): each objective on the ring of 8 and the grid of 25 Gaussians
+# (saddlepoint.data.toy) at its paper's settings where the paper gives them, on one pair of
+# networks for every objective: a ReLU G 128-128-128 from z ~ N(0, I_16) and a maxout D
+# 128x2-128x2-128x2 without dropout (the 128-wide MLPs of Metz et al. 2017's toys, a layer
+# deeper: with 64-64 nets WGAN-GP had found 0 of the grid's 25 modes after 20,000 steps);
+# EBGAN and BEGAN get an MLP auto-encoder with a 2-d code. Batch 128; 5,000 G steps on the
+# ring and 15,000 on the grid, whose 25 modes take longer to separate. What a preset changed
+# from its paper to fit the budget is named in its description; docs/zoo.md has the
+# measurements over 5 seeds.
+_TOY_MODEL = ModelConfig(
+    generator="mlp",
+    z_dim=16,
+    z_prior="normal",
+    g_hidden=(128, 128, 128),
+    g_init=0.0,
+    g_output_bias="zero",
+    d_hidden=(128, 128, 128),
+    d_pieces=2,
+    d_keep_input=1.0,
+    d_keep_hidden=1.0,
+    d_init=0.0,
+)
+_TOY_AUTOENCODER = {"discriminator": "mlp_autoencoder", "d_code": 2}
+_TOY_ITERATIONS = {"ring8": 5000, "grid25": 15000}  # generator steps
+_TOY_TRAIN = TrainConfig(
+    batch_size=128, sample_every=0, checkpoint_every=1000, grid_size=256, log_every=100
+)
+
+
+def _adam(lr: float, betas: tuple[float, float] = (0.5, 0.999)) -> OptimConfig:
+    return OptimConfig(name="adam", lr=lr, lr_decay=1.0, betas=betas)
+
+
+@dataclass(frozen=True)
+class _ToySystem:
+    name: str  # the preset is NAME-ring8 / NAME-grid25
+    settings: str  # the paper and its settings, and what the budget changed
+    objective: ObjectiveConfig
+    optim_d: OptimConfig
+    optim_g: OptimConfig
+    k: int = 1
+    model: tuple[tuple[str, object], ...] = ()
+    # data -> fields of this system replaced on that toy (settings, objective, optim_d, optim_g)
+    variants: dict[str, dict] = dataclasses.field(default_factory=dict)
+
+
+def _register_toy(system: _ToySystem) -> None:
+    for data, iterations in _TOY_ITERATIONS.items():
+        s = dataclasses.replace(system, **system.variants.get(data, {}))
+        measured = _TOY_MEASURED.get(f"{s.name}-{data}", "not yet measured over seeds")
+        _register(
+            f"{s.name}-{data}",
+            f"{s.settings}; {iterations:,} generator steps at k = {s.k}; {measured}",
+            data=DataConfig(name=data),
+            model=dataclasses.replace(_TOY_MODEL, **dict(s.model)),
+            objective=s.objective,
+            optim_d=s.optim_d,
+            optim_g=s.optim_g,
+            train=dataclasses.replace(_TOY_TRAIN, k=s.k, iterations=iterations),
+        )
+
+
+# What `saddlepoint sweep benchmarks/sweeps/zoo-toys.toml` measured, seeds 0-4 (docs/zoo.md):
+# modes covered (of 8 or 25) per seed.
+_TOY_MEASURED = {
+    "gan-minimax-ring8": "collapses here: 1, 1, 1, 4 and 0 of 8 modes for seeds 0-4",
+    "gan-ns-ring8": "collapses here: 1, 3, 2, 3 and 2 of 8 modes for seeds 0-4",
+    "gan-ml-ring8": "no samples on any mode for seeds 0-4 (its G gradient vanishes)",
+    "lsgan-ring8": "2, 3, 3, 4 and 3 of 8 modes for seeds 0-4 (the paper's claim of all 8 "
+    "did not hold here)",
+    "wgan-gp-ring8": "8, 7, 6, 8 and 6 of 8 modes for seeds 0-4 (about half the samples on a mode)",
+    "wgan-gp-grid25": "25, 24, 24, 19 and 25 of 25 modes for seeds 0-4",
+    "dragan-ring8": "3, 0, 0, 1 and 2 of 8 modes for seeds 0-4",
+    "hinge-ring8": "0, 4, 2, 0 and 0 of 8 modes for seeds 0-4",
+    "ebgan-ring8": "3 of 8 modes for each of seeds 0-4",
+    "began-ring8": "no samples on any mode by 5,000 steps for seeds 0-4",
+    "gan-minimax-grid25": "5, 5, 3, 3 and 2 of 25 modes for seeds 0-4",
+    "gan-ns-grid25": "4, 6, 7, 6 and 4 of 25 modes for seeds 0-4",
+    "gan-ml-grid25": "no samples on any mode for seeds 0-4",
+    "lsgan-grid25": "12, 9, 14, 11 and 7 of 25 modes for seeds 0-4",
+}
+
+_TOY_SYSTEMS = (
+    _ToySystem(
+        "gan-minimax",
+        "Goodfellow et al. 2014's minimax cost log(1 - D(G(z))) for G (the paper gives no toy "
+        "settings: Adam 1e-3 for both players, as the mode-collapse lab)",
+        ObjectiveConfig(name="minimax"),
+        _adam(1e-3),
+        _adam(1e-3),
+    ),
+    _ToySystem(
+        "gan-ns",
+        "Goodfellow et al. 2014's non-saturating cost -log D(G(z)) (Adam 1e-3 for both players)",
+        ObjectiveConfig(name="non_saturating"),
+        _adam(1e-3),
+        _adam(1e-3),
+    ),
+    _ToySystem(
+        "gan-ml",
+        "the maximum-likelihood cost -exp(l)/2 of Goodfellow 2014b (Adam 1e-3 for both)",
+        ObjectiveConfig(name="maximum_likelihood"),
+        _adam(1e-3),
+        _adam(1e-3),
+    ),
+    _ToySystem(
+        "lsgan",
+        "LSGAN (Mao et al. 2017; a = 0, b = c = 1), Adam 1e-3 for both players",
+        ObjectiveConfig(name="least_squares"),
+        _adam(1e-3),
+        _adam(1e-3),
+    ),
+    _ToySystem(
+        "wgan",
+        "WGAN (Arjovsky et al. 2017): weight clipping at 0.01, 5 critic steps, RMSProp 5e-5 "
+        "as published",
+        ObjectiveConfig(name="wasserstein", clip_weights=0.01),
+        OptimConfig(name="rmsprop", lr=5e-5, lr_decay=1.0),
+        OptimConfig(name="rmsprop", lr=5e-5, lr_decay=1.0),
+        k=5,
+    ),
+    _ToySystem(
+        "wgan-gp",
+        "WGAN-GP (Gulrajani et al. 2017): 5 critic steps, Adam betas (0.5, 0.9), the paper's "
+        "penalty 10, Adam at 5e-4 (the paper's 1e-4 had not reached the ring by this budget)",
+        ObjectiveConfig(name="wasserstein", penalty="gradient", penalty_weight=10.0),
+        _adam(5e-4, (0.5, 0.9)),
+        _adam(5e-4, (0.5, 0.9)),
+        k=5,
+        variants={
+            "grid25": {
+                "settings": "WGAN-GP (Gulrajani et al. 2017): 5 critic steps, Adam betas "
+                "(0.5, 0.9), penalty 0.1 as the authors' toy code, Adam at 1e-3 (with 64-wide "
+                "nets it had found 0-3 of the 25 modes after 10,000-20,000 steps)",
+                "objective": ObjectiveConfig(
+                    name="wasserstein", penalty="gradient", penalty_weight=0.1
+                ),
+                "optim_d": _adam(1e-3, (0.5, 0.9)),
+                "optim_g": _adam(1e-3, (0.5, 0.9)),
+            }
+        },
+    ),
+    _ToySystem(
+        "dragan",
+        "DRAGAN (Kodali et al. 2017): the non-saturating GAN with a gradient penalty of 10 "
+        "at perturbed real points, Adam 5e-4 betas (0.5, 0.9)",
+        ObjectiveConfig(name="non_saturating", penalty="dragan", penalty_weight=10.0),
+        _adam(5e-4, (0.5, 0.9)),
+        _adam(5e-4, (0.5, 0.9)),
+    ),
+    _ToySystem(
+        "hinge",
+        "the hinge loss (Lim and Ye 2017) with spectral normalisation of D at SNGAN's setting "
+        "C (Miyato et al. 2018: one D step, Adam 2e-4 betas (0.5, 0.999))",
+        ObjectiveConfig(name="hinge"),
+        _adam(2e-4),
+        _adam(2e-4),
+        model=(("spectral_norm", True),),
+    ),
+    _ToySystem(
+        "ebgan",
+        "EBGAN (Zhao et al. 2017): auto-encoder D, margin 0.3, pulling-away term 0.1, Adam 1e-3",
+        ObjectiveConfig(name="ebgan"),
+        _adam(1e-3),
+        _adam(1e-3),
+        model=tuple(_TOY_AUTOENCODER.items()),
+    ),
+    _ToySystem(
+        "began",
+        "BEGAN (Berthelot et al. 2017): auto-encoder D, gamma 0.5, lambda_k 0.001, Adam 1e-4",
+        ObjectiveConfig(name="began"),
+        _adam(1e-4),
+        _adam(1e-4),
+        model=tuple(_TOY_AUTOENCODER.items()),
+    ),
+)
+for _system in _TOY_SYSTEMS:
+    _register_toy(_system)
 
 
 def preset(name: str, **changes) -> Config:

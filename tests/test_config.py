@@ -63,7 +63,7 @@ def test_override_coerces_types():
         ("train.k=1.5", "train.k must be an integer"),
         ("train.k=0", "train.k .* must be >= 1"),
         ("optim_d.lr=-1", "optim_d.lr must be positive"),
-        ("optim_g.name=rmsprop", "optim_g.name must be sgd or adam"),
+        ("optim_g.name=adagrad", "optim_g.name must be sgd, adam or rmsprop"),
         ("model.d_keep_input=0", "keep probability"),
         ("train.reuse_fakes=maybe", "must be true or false"),
         ("optim_d.betas=0.5", "takes 2 values"),

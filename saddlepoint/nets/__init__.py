@@ -104,7 +104,7 @@ DISCRIMINATORS.register(
     DiscriminatorEntry(
         label_conditioned_discriminator(
             lambda m, spec: DCGANDiscriminator(
-                spec.shape, m.d_channels, spec.num_classes, latent_spec(m)
+                spec.shape, m.d_channels, spec.num_classes, latent_spec(m), m.d_norm
             ),
             label_input="channels",
             has_heads=True,

@@ -64,7 +64,7 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.02)
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm)):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
 
@@ -151,6 +151,17 @@ class AuxiliaryHeads(nn.Module):
         return out
 
 
+def _norm(kind: str, channels: int) -> list[nn.Module]:
+    """D's hidden-layer normalisation. Batch norm couples a batch's examples, which gradient
+    penalties forbid (WGAN-GP, DRAGAN); Gulrajani et al. 2017 (section 4) suggest layer
+    normalisation instead: GroupNorm with one group normalises each example over (C, H, W)."""
+    if kind == "batch":
+        return [nn.BatchNorm2d(channels)]
+    if kind == "layer":
+        return [nn.GroupNorm(1, channels)]
+    return []
+
+
 class DCGANDiscriminator(nn.Module):
     """D(x): (B, C, H, W) -> (B,) logits; `heads(x)` adds the AC-GAN / InfoGAN outputs.
 
@@ -164,6 +175,7 @@ class DCGANDiscriminator(nn.Module):
         d_channels: int = 64,  # ndf: feature maps of the first layer
         num_classes: int = 0,  # K > 0: an AC-GAN class head
         latent: LatentSpec | None = None,  # with InfoGAN codes: a Q head
+        norm: str = "batch",  # hidden layers: "batch" (the paper), "layer" or "none"
     ) -> None:
         super().__init__()
         s0, n = dcgan_layout(shape)
@@ -173,7 +185,7 @@ class DCGANDiscriminator(nn.Module):
         # unstable). (B, C, H, W) -> (B, ndf, H/2, W/2)
         layers: list[nn.Module] = [nn.Conv2d(shape[0], c, 4, 2, 1), nn.LeakyReLU(0.2)]
         for _ in range(n - 1):  # (B, c, s, s) -> (B, 2c, s/2, s/2)
-            layers += [nn.Conv2d(c, 2 * c, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * c)]
+            layers += [nn.Conv2d(c, 2 * c, 4, 2, 1, bias=norm == "none"), *_norm(norm, 2 * c)]
             layers.append(nn.LeakyReLU(0.2))
             c *= 2
         layers.append(nn.Flatten())  # (B, c * s0 * s0)

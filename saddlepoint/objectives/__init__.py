@@ -98,6 +98,16 @@ OBJECTIVES.register(
     ),
 )
 OBJECTIVES.register(
+    "least_squares_pearson",
+    Objective(
+        "least_squares_pearson",
+        "LSGAN with targets 1 (real), -1 (fake), 0 for G: the Pearson chi^2 coding, eq. (9)",
+        least_squares.pearson_discriminator_loss,
+        least_squares.pearson_generator_loss,
+        scores="critic",
+    ),
+)
+OBJECTIVES.register(
     "wasserstein",
     Objective(
         "wasserstein",

@@ -358,8 +358,8 @@ def _penalty(config: Config, D: nn.Module) -> Callable | None:
     if batchnorm_in(D):
         raise SaddlepointError(
             f"objective.penalty={o.penalty} needs a discriminator without batch normalisation "
-            "(it couples the examples whose gradients are penalised): choose another "
-            "model.discriminator or objective.penalty=none."
+            "(it couples the examples whose gradients are penalised): set model.d_norm=layer "
+            "(dcgan D), choose another model.discriminator, or objective.penalty=none."
         )
     fn, weight = PENALTIES[o.penalty], o.penalty_weight * o.penalty_every
     return lambda D, real, fake: fn(D, real, fake, weight)

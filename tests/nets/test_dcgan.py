@@ -125,3 +125,26 @@ def test_maxout_refuses_what_it_cannot_serve(changes, spec, message):
 def test_config_refuses_bad_model_settings(setting):
     with pytest.raises(SaddlepointError, match=setting.split("=")[0]):
         override(Config(), [setting])
+
+
+@pytest.mark.parametrize("norm", ["layer", "none"])
+def test_penalty_ready_discriminator_treats_examples_independently(norm):
+    # model.d_norm=layer|none: no batch norm, so each example's logit depends on it alone (what
+    # WGAN-GP's per-example gradient norms need); with batch norm the same check fails
+    from saddlepoint.objectives.penalties import batchnorm_in
+
+    torch.manual_seed(0)
+    D = DCGANDiscriminator((1, 28, 28), 8, norm=norm).train()
+    assert not batchnorm_in(D)
+    assert (norm == "layer") == any(isinstance(m, nn.GroupNorm) for m in D.modules())
+    x = torch.randn(6, 1, 28, 28)
+    alone = torch.cat([D(x[i : i + 1]) for i in range(6)])
+    assert torch.allclose(D(x), alone, atol=1e-5)
+    batch = DCGANDiscriminator((1, 28, 28), 8).train()
+    assert batchnorm_in(batch)
+    assert not torch.allclose(batch(x), torch.cat([batch(x[i : i + 2])[:1] for i in range(6)]))
+
+
+def test_config_refuses_unknown_d_norm():
+    with pytest.raises(SaddlepointError, match="model.d_norm must be batch, layer or none"):
+        override(Config(), ["model.d_norm=instance"])

@@ -34,6 +34,21 @@ def _t(values: list[float]) -> torch.Tensor:
 # ---------------------------------------------------------------- values computed by hand
 
 
+def test_least_squares_pearson_by_hand():
+    # D: 1/2 * 5.25/3 + 1/2 * ((-3+1)^2 + (0.25+1)^2)/2 = 0.875 + 1/2 * 5.5625/2 = 2.265625
+    d = least_squares.pearson_discriminator_loss(real_logits=_t(REAL), fake_logits=_t(FAKE))
+    assert d.item() == pytest.approx(2.265625, abs=1e-12)
+    # G: 1/2 * ((-3)^2 + 0.25^2)/2 = 1/2 * 9.0625/2
+    g = least_squares.pearson_generator_loss(fake_logits=_t(FAKE))
+    assert g.item() == pytest.approx(2.265625, abs=1e-12)
+    # The optimal D of eq. (9)'s coding, (b p_d + a p_g) / (p_d + p_g) with b = 1, a = -1, is
+    # (p_d - p_g) / (p_d + p_g): brute force over outputs on a grid for p_d = 0.7, p_g = 0.3.
+    grid = torch.linspace(-1.5, 1.5, 30_001, dtype=F64)
+    pointwise = 0.7 * 0.5 * (grid - 1) ** 2 + 0.3 * 0.5 * (grid + 1) ** 2
+    assert grid[pointwise.argmin()].item() == pytest.approx(0.4, abs=1e-4)
+    assert "least_squares_pearson" in OBJECTIVES
+
+
 def test_least_squares_by_hand():
     # D: 1/2 * ((2-1)^2 + (-1-1)^2 + (0.5-1)^2)/3 + 1/2 * ((-3)^2 + 0.25^2)/2
     #  = 1/2 * 5.25/3 + 1/2 * 9.0625/2 = 0.875 + 2.265625
@@ -214,10 +229,12 @@ def test_better_discriminator_lowers_its_loss(name):
 @pytest.mark.parametrize("name", list(OBJECTIVES))
 def test_better_generator_lowers_its_loss(name):
     g_loss = functools.partial(scores.g_loss, name)
-    base = g_loss(fake_logits=_full(BASE_FAKE - 0.4)).item()
-    fooling = g_loss(fake_logits=_full(BASE_FAKE)).item()
+    # the Pearson coding's G aims at c = 0, halfway between the targets: improve below it
+    at = -0.2 if name == "least_squares_pearson" else BASE_FAKE
+    base = g_loss(fake_logits=_full(at - 0.4)).item()
+    fooling = g_loss(fake_logits=_full(at)).item()
     assert fooling < base - 1e-3
-    fake = _full(BASE_FAKE - 0.4).requires_grad_(True)
+    fake = _full(at - 0.4).requires_grad_(True)
     (grad,) = torch.autograd.grad(g_loss(fake_logits=fake), fake)
     assert (grad < 0).all()
 

@@ -83,3 +83,18 @@ def test_optimisers_are_fused_and_step_as_the_default_loop(name):
     for p, q, t in zip(fused, plain, start):
         assert (p - t).abs().max() > 0.01  # they moved
         torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)
+
+
+def test_rmsprop_is_torch_rmsprop_with_the_configured_rate_and_alpha():
+    # WGAN's optimiser: one step from a known gradient matches the RMSProp formula by hand,
+    # v = (1 - alpha) g^2, w -= lr g / (sqrt(v) + eps)
+    w = torch.nn.Parameter(torch.tensor([1.0, -2.0], dtype=torch.float64))
+    opt = build_optimizer([w], OptimConfig(name="rmsprop", lr=5e-5, alpha=0.9))
+    assert isinstance(opt, torch.optim.RMSprop)
+    w.grad = torch.tensor([0.5, -3.0], dtype=torch.float64)
+    opt.step()
+    g = torch.tensor([0.5, -3.0], dtype=torch.float64)
+    expected = torch.tensor([1.0, -2.0], dtype=torch.float64) - 5e-5 * g / (
+        (0.1 * g**2).sqrt() + 1e-8
+    )
+    assert torch.allclose(w.detach(), expected, rtol=0, atol=1e-12)
