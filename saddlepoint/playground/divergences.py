@@ -10,6 +10,8 @@ objectives' generators, at their own optimal D, minimise other divergences:
                                                         criteria"; NIPS tutorial section 3.2.3
     least_squares       1/2 sum p_g^2 / (p_data + p_g)  Mao et al. 2017 eq. (3)-(4) with the
                                                         0-1 coding (a=0, b=c=1): least 1/4
+    least_squares_pearson  1/2 sum (p_data - p_g)^2 / (p_data + p_g)  Mao et al. 2017 eq. (9)
+                        coding (a=-1, b=1, c=0): half Pearson chi^2(p_data + p_g || 2 p_g); least 0
     hinge, ebgan        TV = 1/2 sum |p_data - p_g|     Lim & Ye 2017; Arjovsky et al. 2017 s. 4
     wasserstein         W1(p_data, p_g)                 Arjovsky et al. 2017 (a 1-Lipschitz D)
     began               none in closed form; JSD shown for reference
@@ -98,6 +100,12 @@ def lsgan(p: np.ndarray, q: np.ndarray) -> float:
     return 0.5 * float(np.sum(q[mask] ** 2 / (p[mask] + q[mask])))
 
 
+def lsgan_pearson(p: np.ndarray, q: np.ndarray) -> float:
+    """LSGAN's C(G) with eq. (9)'s coding: 1/2 sum (p - q)^2 / (p + q); 0 exactly when q = p."""
+    mask = (p + q) > 0
+    return 0.5 * float(np.sum((p[mask] - q[mask]) ** 2 / (p[mask] + q[mask])))
+
+
 def w1(real: np.ndarray, fake: np.ndarray) -> float:
     """W1 between two equal-size samples: on the line exactly, in the plane by optimal matching
     of their first W1_SAMPLES points."""
@@ -139,6 +147,9 @@ CRITERIA: dict[str, Criterion] = {  # objective name -> its criterion (others: J
     "non_saturating": Criterion("KL(p_g ‖ p_data) − 2 JSD", 0.0, _ns),
     "maximum_likelihood": Criterion("KL(p_data ‖ p_g)", 0.0, _smoothed(kl)),
     "least_squares": Criterion("½ Σ p_g² / (p_data + p_g)", 0.25, _raw(lsgan)),
+    "least_squares_pearson": Criterion(
+        "½ Σ (p_data − p_g)² / (p_data + p_g)", 0.0, _raw(lsgan_pearson)
+    ),
     "hinge": _TV,
     "ebgan": _TV,
     "wasserstein": Criterion("W1(p_data, p_g)", 0.0, lambda hp, hq, real, fake: w1(real, fake)),

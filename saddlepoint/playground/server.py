@@ -112,6 +112,12 @@ class Handler(BaseHTTPRequestHandler):
         self._answer(self._post)
 
     def _answer(self, route: Callable[[str, dict[str, str]], None]) -> None:
+        try:
+            self._route(route)
+        except (BrokenPipeError, ConnectionResetError):  # the page left while we answered
+            pass
+
+    def _route(self, route: Callable[[str, dict[str, str]], None]) -> None:
         url = urlsplit(self.path)
         try:
             if self.server.loopback and not self._loopback_host():
@@ -123,7 +129,7 @@ class Handler(BaseHTTPRequestHandler):
         except SaddlepointError as e:
             self._json({"error": str(e)}, 400)
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            raise  # _answer's: not the server's failure
         except Exception as e:  # the server's own failure: said, and the server goes on
             traceback.print_exc(file=sys.stderr)
             failure = f"internal error ({type(e).__name__}: {e}); the server goes on."

@@ -46,6 +46,11 @@ def test_each_objective_names_its_criterion():
     assert dv.criterion("minimax").label.startswith("JSD")
     assert dv.criterion("maximum_likelihood").label == "KL(p_data ‖ p_g)"
     assert dv.criterion("least_squares").least == 0.25
+    assert dv.criterion("least_squares_pearson").least == 0.0
+    # half Pearson chi^2 by hand: p = (0.5, 0.5), q = (0.9, 0.1): 1/2 (0.16/1.4 + 0.16/0.6)
+    p, q = np.array([0.5, 0.5]), np.array([0.9, 0.1])
+    assert dv.lsgan_pearson(p, q) == pytest.approx(0.5 * (0.16 / 1.4 + 0.16 / 0.6), rel=1e-12)
+    assert dv.lsgan_pearson(p, p) == 0.0
     assert dv.criterion("began") is dv.REFERENCE and dv.REFERENCE.least is None
     assert set(dv.CRITERIA) | {"began"} == set(OBJECTIVES)
 
