@@ -45,6 +45,8 @@ class ModelConfig:
     g_channels: int = 64  # generator feature maps at the last hidden layer (ngf)
     d_channels: int = 64  # discriminator feature maps at the first layer (ndf)
     d_norm: str = "batch"  # dcgan D's hidden layers: "batch", "layer" (for penalties) or "none"
+    dcgan_fc: int = 0  # dcgan nets: a fully connected layer of this width before G's projection
+    # and after D's convolutions (InfoGAN's MNIST nets: 1024); 0 = none (the DCGAN paper's)
     # conditioning on class labels
     conditional: str = "none"  # "none", "concat" (label into G and D), "projection" (D), "acgan"
     aux_weight: float = 1.0  # AC-GAN: weight of the auxiliary classification terms
@@ -311,6 +313,7 @@ def validate(config: Config) -> None:
         m.d_norm in ("batch", "layer", "none"),
         f"model.d_norm must be batch, layer or none, got {m.d_norm!r}.",
     )
+    need(m.dcgan_fc >= 0, f"model.dcgan_fc must be >= 0 (0 = no FC layer), got {m.dcgan_fc}.")
     need(
         m.conditional in ("none", "concat", "projection", "acgan"),
         f"model.conditional must be none, concat, projection or acgan, got {m.conditional!r}.",

@@ -92,7 +92,9 @@ GENERATORS.register(
     "dcgan",
     GeneratorEntry(
         label_conditioned_generator(
-            lambda m, spec: DCGANGenerator(spec.shape, latent_spec(m), m.g_channels, spec.output),
+            lambda m, spec: DCGANGenerator(
+                spec.shape, latent_spec(m), m.g_channels, spec.output, m.dcgan_fc
+            ),
             name="dcgan",
         ),
         "tanh",
@@ -104,7 +106,7 @@ DISCRIMINATORS.register(
     DiscriminatorEntry(
         label_conditioned_discriminator(
             lambda m, spec: DCGANDiscriminator(
-                spec.shape, m.d_channels, spec.num_classes, latent_spec(m), m.d_norm
+                spec.shape, m.d_channels, spec.num_classes, latent_spec(m), m.d_norm, m.dcgan_fc
             ),
             label_input="channels",
             has_heads=True,

@@ -78,15 +78,22 @@ class DCGANGenerator(Generator):
         latent: LatentSpec,  # z (and any InfoGAN codes); the input width is latent.dim
         g_channels: int = 64,  # ngf: feature maps of the last hidden layer (at H/2)
         output: str = "tanh",  # "tanh" ([-1, 1], the paper's), or "sigmoid" ([0, 1])
+        fc: int = 0,  # > 0: an FC layer of fc ReLU units before the projection (InfoGAN's)
     ) -> None:
         super().__init__()
         s0, n = dcgan_layout(shape)
         self.latent, self.shape, self.output = latent, tuple(shape), output
         c = g_channels * 2 ** (n - 1)  # width at s0 x s0
+        # InfoGAN's MNIST generator (Chen et al. 2016, Table 1) starts with "FC 1024 ReLU BN".
+        self.fc = (
+            nn.Sequential(nn.Linear(latent.dim, fc, bias=False), nn.BatchNorm1d(fc), nn.ReLU())
+            if fc
+            else None
+        )
         # Projection: a fractionally-strided convolution of the (B, Z, 1, 1) input with an
         # s0 x s0 kernel, i.e. a linear map to (B, c, s0, s0) (the paper's "project and reshape").
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(latent.dim, c, s0, 1, 0, bias=False),
+            nn.ConvTranspose2d(fc or latent.dim, c, s0, 1, 0, bias=False),
             nn.BatchNorm2d(c),
             nn.ReLU(),
         ]
@@ -102,6 +109,8 @@ class DCGANGenerator(Generator):
         dcgan_init(self)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.fc is not None:
+            z = self.fc(z)  # (B, fc)
         h = self.net(z.view(z.shape[0], -1, 1, 1))  # (B, C, H, W) pre-activation
         if self.output == "tanh":
             return torch.tanh(h)
@@ -151,12 +160,13 @@ class AuxiliaryHeads(nn.Module):
         return out
 
 
-def _norm(kind: str, channels: int) -> list[nn.Module]:
+def _norm(kind: str, channels: int, dims: int = 2) -> list[nn.Module]:
     """D's hidden-layer normalisation. Batch norm couples a batch's examples, which gradient
     penalties forbid (WGAN-GP, DRAGAN); Gulrajani et al. 2017 (section 4) suggest layer
-    normalisation instead: GroupNorm with one group normalises each example over (C, H, W)."""
+    normalisation instead: GroupNorm with one group normalises each example over (C, H, W).
+    dims: 2 for feature maps (B, C, H, W), 1 for an FC layer's (B, C)."""
     if kind == "batch":
-        return [nn.BatchNorm2d(channels)]
+        return [nn.BatchNorm2d(channels) if dims == 2 else nn.BatchNorm1d(channels)]
     if kind == "layer":
         return [nn.GroupNorm(1, channels)]
     return []
@@ -176,6 +186,7 @@ class DCGANDiscriminator(nn.Module):
         num_classes: int = 0,  # K > 0: an AC-GAN class head
         latent: LatentSpec | None = None,  # with InfoGAN codes: a Q head
         norm: str = "batch",  # hidden layers: "batch" (the paper), "layer" or "none"
+        fc: int = 0,  # > 0: an FC layer of fc LeakyReLU units after the convolutions (InfoGAN's)
     ) -> None:
         super().__init__()
         s0, n = dcgan_layout(shape)
@@ -189,8 +200,12 @@ class DCGANDiscriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2))
             c *= 2
         layers.append(nn.Flatten())  # (B, c * s0 * s0)
-        self.features = nn.Sequential(*layers)
         width = c * s0 * s0  # F
+        if fc:  # InfoGAN's MNIST D (Chen et al. 2016, Table 1): "FC 1024 lReLU BN"
+            layers += [nn.Linear(width, fc, bias=norm == "none"), *_norm(norm, fc, dims=1)]
+            layers.append(nn.LeakyReLU(0.2))
+            width = fc
+        self.features = nn.Sequential(*layers)
         # One logit from the whole last map: the paper's final s0 x s0 convolution to one unit.
         self.out = nn.Linear(width, 1)
         has_codes = latent is not None and latent.has_codes

@@ -120,6 +120,7 @@ def test_maxout_refuses_what_it_cannot_serve(changes, spec, message):
         "model.info_categorical=1",
         "model.info_continuous=-1",
         "model.info_weight=-0.5",
+        "model.dcgan_fc=-1",
     ],
 )
 def test_config_refuses_bad_model_settings(setting):
@@ -148,3 +149,37 @@ def test_penalty_ready_discriminator_treats_examples_independently(norm):
 def test_config_refuses_unknown_d_norm():
     with pytest.raises(SaddlepointError, match="model.d_norm must be batch, layer or none"):
         override(Config(), ["model.d_norm=instance"])
+
+
+def test_infogan_fc_layers_match_the_papers_mnist_nets():
+    # Chen et al. 2016, Table 1 (MNIST): G is FC 1024 - FC 7x7x128 - upconv 64 - upconv 1,
+    # D is conv 64 - conv 128 - FC 1024 - output, with Q on the FC 1024 features
+    m = override(
+        Config(model=DCGAN),
+        ["model.dcgan_fc=1024", "model.info_categorical=10", "model.info_continuous=2"],
+    ).model
+    G, D = build_generator(m, (1, 28, 28)), build_discriminator(m, (1, 28, 28))
+    assert [x.out_features for x in _layers(G, nn.Linear)] == [1024]
+    assert _layers(G, nn.Linear)[0].in_features == m.z_dim + 10 + 2
+    assert [c.out_channels for c in _layers(G, nn.ConvTranspose2d)] == [128, 64, 1]
+    assert _layers(G, nn.ConvTranspose2d)[0].in_channels == 1024
+    assert [b.num_features for b in _layers(G, nn.BatchNorm1d)] == [1024]
+    assert [c.out_channels for c in _layers(D, nn.Conv2d)] == [64, 128]
+    assert [b.num_features for b in _layers(D, nn.BatchNorm1d)] == [1024]
+    assert D.out.in_features == 1024 and D.aux.q[0].in_features == 1024
+    G.train(), D.train()
+    x = G(G.sample_z(5))
+    heads = D.heads(x)
+    assert x.shape == (5, 1, 28, 28) and heads["logits"].shape == (5,)
+    assert heads["code_logits"].shape == (5, 10) and heads["code_mean"].shape == (5, 2)
+    # no FC layer leaves the nets (and so their saved weights) as they were
+    plain = build_discriminator(DCGAN, (1, 28, 28))
+    assert not _layers(plain, nn.Linear)[:-1] and not _layers(plain, nn.BatchNorm1d)
+
+
+def test_fc_layer_takes_the_critics_normalisation():
+    layer = DCGANDiscriminator((1, 28, 28), 8, norm="layer", fc=16)
+    assert [g.num_channels for g in _layers(layer, nn.GroupNorm)] == [16, 16]
+    none = DCGANDiscriminator((1, 28, 28), 8, norm="none", fc=16)
+    assert not _layers(none, (nn.GroupNorm, nn.BatchNorm1d, nn.BatchNorm2d))
+    assert none.features[-2].bias is not None
