@@ -35,6 +35,7 @@ from saddlepoint.nets import (
     from_unit,
     generator_output,
 )
+from saddlepoint.nets.ensemble import Ensemble
 from saddlepoint.objectives import OBJECTIVES, Objective
 from saddlepoint.objectives.compatibility import check_discriminator
 from saddlepoint.objectives.penalties import PENALTIES, batchnorm_in
@@ -72,7 +73,7 @@ class TrainState:
     objective: Objective
     objective_state: object | None  # e.g. BEGAN's k_t, or None
     terms: list[Term]  # AC-GAN, InfoGAN, pulling-away terms
-    penalty: Callable | None  # (D, real, fake) -> scalar, weight x interval baked in
+    penalty: Callable | None  # (D, real, fake, y) -> scalar, weight x interval baked in
     separate: bool  # batch-norm D: real and fake minibatches in separate passes
     # ---- optimisation
     opt_d: torch.optim.Optimizer
@@ -155,7 +156,7 @@ def setup(
     x = from_unit(data.x, output).to(device)  # the whole training split in G's range, (N, *shape)
     y_all = None if y_data is None else y_data.to(device)  # (N,) labels or (N, *cshape) images
     G, D, G_train, D_train, x = _networks(config, ctx, device, data, x, output, spec)
-    penalty = _penalty(config, D)
+    penalty = build_penalty(config, D)
     terms = build_terms(config, G)
     state = objective.state(config.objective) if objective.state else None
     ema = EMA(G, t.ema_beta, t.ema_rampup) if t.ema_beta > 0 else None
@@ -350,8 +351,10 @@ def _restoring(path: Path, part: str) -> Iterator[None]:
         ) from None
 
 
-def _penalty(config: Config, D: nn.Module) -> Callable | None:
-    """The configured gradient penalty as (D, real, fake) -> scalar, weight x interval baked in."""
+def build_penalty(config: Config, D: nn.Module) -> Callable | None:
+    """The configured gradient penalty as (D, real, fake, y) -> scalar, the penalty of D( . | y)
+    (y None when unconditional), weight x interval baked in; for an ensemble D, the sum of its
+    members' penalties, each on its own rows and drawing from its own random stream."""
     o = config.objective
     if o.penalty == "none":
         return None
@@ -362,7 +365,13 @@ def _penalty(config: Config, D: nn.Module) -> Callable | None:
             "(dcgan D), choose another model.discriminator, or objective.penalty=none."
         )
     fn, weight = PENALTIES[o.penalty], o.penalty_weight * o.penalty_every
-    return lambda D, real, fake: fn(D, real, fake, weight)
+
+    def penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y) -> torch.Tensor:
+        return fn(D if y is None else (lambda x: D(x, y)), real, fake, weight)
+
+    if isinstance(D, Ensemble):
+        return lambda D, real, fake, y: sum(D.per_member(penalty, real, fake, y))
+    return penalty
 
 
 def _conditions(config: Config, data: Dataset) -> tuple[dict, torch.Tensor | None]:

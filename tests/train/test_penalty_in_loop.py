@@ -38,7 +38,7 @@ def test_d_step_adds_the_penalty_to_the_loss():
         real=real,
         fake=fake,
         autocast=contextlib.nullcontext(),
-        penalty=lambda D, r, f: gradient_penalty(D, r, f, weight=10.0),
+        penalty=lambda D, r, f, y: gradient_penalty(D, r, f, weight=10.0),
     )
     assert stats.loss.item() == pytest.approx(base + 10.0, abs=1e-5)
     # the penalty's gradient reaches D: d/dw1 of 10 (|w1| - 1)^2 = 20 at w1 = 2, plus the

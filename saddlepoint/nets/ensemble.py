@@ -1,0 +1,122 @@
+"""Ensembles: N independent networks of one architecture, run as one module on a folded batch.
+
+An ensemble of GANs trains N members with their own seeds in one process, through the one
+Algorithm 1 loop (issue #18). Its input is the member-folded batch: N * m rows, of which rows
+[i m, (i + 1) m) belong to member i. `Ensemble` splits the batch into its N chunks, runs chunk i
+through member i alone, and concatenates the outputs in the same order, so members share
+nothing: no weights, no batch statistics (member i's batch norm sees its own m rows only) and no
+random numbers. Each member draws from its own stream of the global CPU generator (`Streams`):
+its dropout masks, and the random points of its gradient penalty (`Ensemble.per_member`).
+
+Nets stay plain modules: the losses, and their sum over members, are the training steps'
+business (saddlepoint.train.steps, `members`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from saddlepoint.nets.base import Generator
+
+
+class Streams:
+    """Each member's own state of the global CPU random generator.
+
+    In a separate run the global generator seeds the weights and then draws dropout masks and
+    penalty points; member i's stream starts where the global generator stands in a separate
+    run of its seed right after its nets are built, so both draw the same numbers.
+    """
+
+    def __init__(self, states: Sequence[torch.Tensor]) -> None:
+        self.states = [s.clone() for s in states]  # torch.get_rng_state() of each member
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    @contextmanager
+    def member(self, i: int) -> Iterator[None]:
+        """Within: the global CPU generator is member i's stream; outside, it is as it was."""
+        outside = torch.get_rng_state()
+        torch.set_rng_state(self.states[i])
+        try:
+            yield
+        finally:
+            self.states[i] = torch.get_rng_state()
+            torch.set_rng_state(outside)
+
+    def state_dict(self) -> list[torch.Tensor]:
+        return [s.clone() for s in self.states]
+
+    def load_state_dict(self, states: Sequence[torch.Tensor]) -> None:
+        if len(states) != len(self.states):
+            raise ValueError(f"{len(states)} random streams for {len(self.states)} members")
+        self.states = [torch.as_tensor(s, dtype=torch.uint8).clone() for s in states]
+
+
+class Ensemble(nn.Module):
+    """N member nets as one: (N m, ...) inputs (and y) -> (N m, ...) outputs, chunk by chunk."""
+
+    def __init__(self, members: Sequence[nn.Module], streams: Streams) -> None:
+        super().__init__()
+        if len(members) != len(streams):
+            raise ValueError(f"{len(members)} members but {len(streams)} random streams")
+        self.members = nn.ModuleList(members)
+        self.streams = streams
+
+    @property
+    def n(self) -> int:
+        """Members in the ensemble."""
+        return len(self.members)
+
+    def split(self, t: torch.Tensor | None) -> list[torch.Tensor | None]:
+        """Member i's rows of a member-folded batch: (N m, ...) -> N x (m, ...)."""
+        if t is None:
+            return [None] * self.n
+        if t.shape[0] % self.n:
+            raise ValueError(
+                f"an ensemble of {self.n} takes a batch of N x m rows, got {t.shape[0]} rows"
+            )
+        return list(t.chunk(self.n))
+
+    def per_member(self, fn: Callable, *batches: torch.Tensor | None) -> list:
+        """[fn(member_i, *member i's rows of each batch)], each under member i's stream."""
+        out = []
+        for i, (member, *chunks) in enumerate(zip(self.members, *map(self.split, batches))):
+            with self.streams.member(i):
+                out.append(fn(member, *chunks))
+        return out
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        outs = self.per_member(
+            lambda net, x_i, y_i: net(x_i) if y_i is None else net(x_i, y_i), x, y
+        )
+        return torch.cat(outs)  # (N m, ...)
+
+    def heads(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """The members' heads (discriminators with AC-GAN / InfoGAN / EBGAN heads), folded."""
+        outs = self.per_member(_heads, x, y)
+        return {key: torch.cat([o[key] for o in outs]) for key in outs[0]}
+
+
+def _call(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    return net(x) if y is None else net(x, y)
+
+
+def _heads(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    return net.heads(x) if y is None else net.heads(x, y)
+
+
+class EnsembleGenerator(Ensemble, Generator):
+    """An ensemble of generators; it has member 0's latent prior, output kind and conditions
+    (every member has the same architecture), so sample_z(n) draws n rows from that prior."""
+
+    def __init__(self, members: Sequence[Generator], streams: Streams) -> None:
+        super().__init__(members, streams)
+        first = members[0]
+        self.latent, self.shape, self.output = first.latent, first.shape, first.output
+        self.num_classes = first.num_classes
+        self.condition_shape = first.condition_shape
