@@ -98,6 +98,9 @@ class TrainConfig:
     max_minutes: float | None = None  # also stop after this much wall-clock time
     reuse_fakes: bool = True  # G step reuses the last D step's G(z) (one G forward fewer)
     seed: int = 0  # seeds data order, noise, dropout and initialisation
+    # N independent GANs trained together in one process, member i seeded seed + i and equal to
+    # the run of that seed (docs/ensembles.md); 1 = one GAN
+    ensemble: int = 1
     # float32 (default: autocast measured slower for these nets on an H100, benchmarks/README.md),
     # bfloat16, float16 (CUDA, with a gradient scaler) or auto (bfloat16 on CUDA, else float32)
     precision: str = "float32"
@@ -264,6 +267,7 @@ def validate(config: Config) -> None:
 
     need(t.batch_size >= 1, f"train.batch_size must be at least 1, got {t.batch_size}.")
     need(t.k >= 1, f"train.k (discriminator steps per generator step) must be >= 1, got {t.k}.")
+    need(t.ensemble >= 1, f"train.ensemble (GANs trained together) must be >= 1, got {t.ensemble}.")
     need(t.iterations >= 0, f"train.iterations must be >= 0, got {t.iterations}.")
     need(
         t.max_minutes is None or t.max_minutes > 0,

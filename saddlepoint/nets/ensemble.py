@@ -48,10 +48,11 @@ class Streams:
             self.states[i] = torch.get_rng_state()
             torch.set_rng_state(outside)
 
-    def state_dict(self) -> list[torch.Tensor]:
-        return [s.clone() for s in self.states]
+    def state_dict(self) -> torch.Tensor:
+        """(N, state bytes): row i is member i's stream."""
+        return torch.stack(self.states)
 
-    def load_state_dict(self, states: Sequence[torch.Tensor]) -> None:
+    def load_state_dict(self, states: torch.Tensor | Sequence[torch.Tensor]) -> None:
         if len(states) != len(self.states):
             raise ValueError(f"{len(states)} random streams for {len(self.states)} members")
         self.states = [torch.as_tensor(s, dtype=torch.uint8).clone() for s in states]

@@ -94,6 +94,7 @@ def update_discriminator(
         critic=s.D,
         clip_weights=c.objective.clip_weights,
         penalty=s.penalty if s.d_updates % c.objective.penalty_every == 0 else None,
+        members=c.train.ensemble,  # an ensemble: the sum of its members' mean losses
     )
     state = s.objective_state
     logs = state.update(d.real_scores, d.fake_scores) if state else {}
@@ -118,6 +119,7 @@ def update_generator(
         z=z,
         terms=s.terms,
         g_kwargs=s.g_kwargs(),
+        members=s.config.train.ensemble,
     )
     s.g_updates += 1
     if s.ema is not None:

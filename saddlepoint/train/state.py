@@ -10,7 +10,9 @@ plain object, `TrainState`, which Algorithm 1 (`loop.iteration`) and the bookkee
 
 Random numbers: the global generator seeds the weights (train.seed) and then drives dropout;
 `noise` draws z for training (seed + 1), the grids' fixed z comes from seed + 2; under DDP every
-rank builds the same weights, then reseeds its own dropout.
+rank builds the same weights, then reseeds its own dropout. An ensemble (train.ensemble = N)
+builds member i after seeding seed + i and gives each member its own data order, noise and
+dropout stream (saddlepoint.train.ensemble).
 """
 
 from __future__ import annotations
@@ -46,6 +48,14 @@ from saddlepoint.train.device import autocast as autocast_for
 from saddlepoint.train.device import grad_scaler, resolve_device, resolve_precision
 from saddlepoint.train.diagnostics import HealthMonitor, diversity
 from saddlepoint.train.ema import EMA
+from saddlepoint.train.ensemble import (
+    FoldedNoise,
+    FoldedSampler,
+    build_members,
+    check_ensemble,
+    noise_for,
+    sampler_for,
+)
 from saddlepoint.train.optim import build_optimizer
 
 
@@ -82,8 +92,8 @@ class TrainState:
     scaler_d: torch.amp.GradScaler | None  # float16 only
     scaler_g: torch.amp.GradScaler | None
     # ---- random streams: minibatches, training noise, the grids' fixed noise
-    sampler: EpochSampler  # indices of the global minibatch of global_m examples
-    noise: torch.Generator  # z for training
+    sampler: EpochSampler | FoldedSampler  # indices of the global minibatch (every member's)
+    noise: torch.Generator | FoldedNoise  # z for training (each member's own generator)
     global_m: int  # train.batch_size x world size: every rank draws it, keeps its slice
     fixed_z: torch.Tensor  # (grid_size, z_dim) the grids' noise
     fixed_y: torch.Tensor | None  # the grids' classes or condition images
@@ -97,8 +107,10 @@ class TrainState:
 
     @property
     def G_eval(self) -> nn.Module:
-        """What samples, grids and snapshots come from: the EMA copy, or G itself."""
-        return self.ema.module if self.ema is not None else self.G
+        """What samples, grids and snapshots come from: the EMA copy, or G itself; member 0's
+        (the run of train.seed) for an ensemble, whose checkpoint keeps every member."""
+        G = self.ema.module if self.ema is not None else self.G
+        return G.members[0] if isinstance(G, Ensemble) else G
 
     @property
     def nets(self) -> tuple[nn.Module, ...]:
@@ -112,7 +124,10 @@ class TrainState:
         return self.x[batch], None if self.y is None else self.y[batch]
 
     def sample_noise(self) -> torch.Tensor:
-        """This rank's (m, z_dim) slice of a fresh global batch of noise (and codes)."""
+        """This rank's (m, z_dim) slice of a fresh global batch of noise (and codes); each
+        member's m rows, (N m, z_dim), for an ensemble."""
+        if isinstance(self.noise, FoldedNoise):
+            return self.noise.sample(self.G, self.global_m)
         return self.ctx.shard(self.G.sample_z(self.global_m, self.noise))
 
     def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -141,6 +156,7 @@ def setup(
     drawn or uploaded points); by default config.data's is loaded."""
     t = config.train
     device = resolve_device(t.device, ctx.local_rank)
+    check_ensemble(config, ctx.enabled, device)
     precision = resolve_precision(t.precision, device)
     objective = OBJECTIVES.get(config.objective.name)
     name = config.model.discriminator
@@ -193,8 +209,8 @@ def setup(
         autocast=autocast_for(precision, device),
         scaler_d=grad_scaler(precision, device),
         scaler_g=grad_scaler(precision, device),
-        sampler=EpochSampler(len(x), global_m, t.seed),
-        noise=torch.Generator(device).manual_seed(t.seed + 1),  # z for training
+        sampler=sampler_for(t, len(x), global_m),
+        noise=noise_for(t, device),  # z for training: seed + 1 (member i: seed + i + 1)
         global_m=global_m,
         fixed_z=G.sample_z(t.grid_size, torch.Generator(device).manual_seed(t.seed + 2)),
         fixed_y=_grid_conditions(t.grid_size, spec, y_all, device),
@@ -222,9 +238,16 @@ def _networks(
     copies the loop calls (DDP-wrapped under torchrun, compiled with train.compile); x in
     channels-last memory when the convolutions run so."""
     t = config.train
-    torch.manual_seed(t.seed)
-    G = build_generator(config.model, data.shape, x.mean(0), output, **spec).to(device)
-    D = build_discriminator(config.model, data.shape, **spec).to(device)
+
+    def build() -> tuple[nn.Module, nn.Module]:
+        G = build_generator(config.model, data.shape, x.mean(0), output, **spec).to(device)
+        return G, build_discriminator(config.model, data.shape, **spec).to(device)
+
+    if t.ensemble > 1:  # member i built after manual_seed(seed + i), with its own stream
+        G, D = build_members(t, build)
+    else:
+        torch.manual_seed(t.seed)
+        G, D = build()
     if ctx.enabled:  # same initial weights everywhere; own dropout masks per rank
         torch.manual_seed(t.seed + 1_000_003 * ctx.rank)
     if t.channels_last and data.is_image and _convolutional(G, D):  # NHWC convolutions
@@ -269,11 +292,13 @@ def restore(s: TrainState, checkpoint: dict, path: Path) -> None:
         with _restoring(path, "objective state"):
             s.objective_state.load_state_dict(checkpoint["objective_state"])
     with _restoring(path, "data position"):
-        s.sampler = EpochSampler(len(s.x), s.global_m, s.config.train.seed, **checkpoint["sampler"])
+        s.sampler = sampler_for(s.config.train, len(s.x), s.global_m, **checkpoint["sampler"])
     with _restoring(path, "random number generator states"):
         rng = checkpoint["rng_ranks"][ctx.rank] if ctx.enabled else checkpoint
         torch.set_rng_state(rng["rng_cpu"])
         s.noise.set_state(rng["rng_noise"])
+        if isinstance(s.G, Ensemble):  # each member's dropout and penalty stream
+            s.G.streams.load_state_dict(rng["rng_members"])
         if s.device.type == "cuda" and "rng_cuda" in rng:
             torch.cuda.set_rng_state(rng["rng_cuda"], s.device)
     s.it, s.d_updates, s.g_updates = (
@@ -328,7 +353,8 @@ def rng_states(s: TrainState) -> dict:
     and CUDA's generator on a GPU."""
     return {
         "rng_cpu": torch.get_rng_state(),
-        "rng_noise": s.noise.get_state(),
+        "rng_noise": s.noise.get_state(),  # a list of each member's for an ensemble
+        **({"rng_members": s.G.streams.state_dict()} if isinstance(s.G, Ensemble) else {}),
         **({"rng_cuda": torch.cuda.get_rng_state(s.device)} if s.device.type == "cuda" else {}),
     }
 

@@ -51,7 +51,7 @@ def test_streams_round_trip_through_a_state_dict():
     with streams.member(1):
         assert torch.equal(torch.rand(3), first)
     with pytest.raises(ValueError, match="3 random streams for 2 members"):
-        streams.load_state_dict(saved + saved[:1])
+        streams.load_state_dict(torch.cat([saved, saved[:1]]))
 
 
 def test_a_batch_that_does_not_fold_is_refused():
