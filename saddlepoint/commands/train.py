@@ -21,6 +21,7 @@ EPILOG = """examples:
   saddlepoint train --preset goodfellow2014-mnist --set data.root=~/mnist
   saddlepoint train --set train.k=2 --set optim_d.lr=0.05 --dry-run
   saddlepoint train --data folder:~/faces --set train.iterations=2000
+  saddlepoint train --preset goodfellow2014-mnist-fast --seeds 0-7   8 seeds as one ensemble
   saddlepoint train --resume runs/00001-demo-mnist5k-non_saturating --set train.iterations=8000
   saddlepoint sample runs/00001-demo-mnist5k-non_saturating -n 100 --seed 3
 """
@@ -93,6 +94,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "since autocast measured slower for these small nets even on an H100; auto: bfloat16 "
         "on CUDA, float32 elsewhere; float16 uses a gradient scaler)",
     )
+    t.add_argument(
+        "--seeds",
+        default=None,
+        metavar="A-B",
+        help="train the runs of seeds A..B together in one process as an ensemble (shortcut "
+        "for --set train.seed=A --set train.ensemble=B-A+1; see docs/ensembles.md)",
+    )
     t.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
     t.add_argument(
         "--status-every",
@@ -140,6 +148,8 @@ def _config(args: argparse.Namespace):
         sets.append(f"train.device={args.device}")
     if args.precision:
         sets.append(f"train.precision={args.precision}")
+    if args.seeds:
+        sets += seed_range(args.seeds)
     if args.config and (args.preset or args.resume):
         raise SaddlepointError(
             "--config is the starting config in place of a preset, and --resume continues a "
@@ -167,6 +177,20 @@ def _config(args: argparse.Namespace):
         start = _saved_config(args.config) if args.config else preset(args.preset or "demo")
         config = _fit_batch(absolute_paths(override(start, sets)), sets)
     return config
+
+
+def seed_range(text: str) -> list[str]:
+    """--seeds A-B (or one seed A) as the settings train.seed=A, train.ensemble=B-A+1."""
+    import re
+
+    match = re.fullmatch(r"(\d+)(?:-(\d+))?", text.strip())
+    a = int(match[1]) if match else 0
+    b = int(match[2] or match[1]) if match else -1
+    if b < a:
+        raise SaddlepointError(
+            f"--seeds takes a range of seeds A-B with 0 <= A <= B, such as 0-7, not {text!r}."
+        )
+    return [f"train.seed={a}", f"train.ensemble={b - a + 1}"]
 
 
 def _saved_config(path: str):
