@@ -97,6 +97,29 @@ def load(run: str | os.PathLike, device: str | torch.device = "cpu") -> Run:
     return Run(path if path.is_dir() else path.parent, config, generator, meta["iteration"])
 
 
+def load_member(run: str | os.PathLike, member: int, device: str | torch.device = "cpu") -> Run:
+    """Member `member` of an ensemble run (train.ensemble > 1) as an ordinary Run: its sampling
+    generator (the EMA copy if the run keeps one) from the run's checkpoint, which holds every
+    member; the run's snapshot is member 0's and supplies the network's shape."""
+    path = resolve_run_path(run)
+    base = load(path, device)  # member 0, the run of train.seed: the network and its metadata
+    n = base.config.train.ensemble
+    if not 0 <= member < n:
+        raise SaddlepointError(
+            f"{path} trained {n} member(s), 0 to {n - 1}: --member {member} is not one of them."
+        )
+    if member == 0:
+        return base
+    from saddlepoint.checkpoint import load_training_state
+
+    state = load_training_state(path / CHECKPOINT)
+    weights = state.get("generator_ema", state["generator"])
+    prefix = f"members.{member}."
+    mine = {k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)}
+    load_weights(base.generator, mine, path / CHECKPOINT, f"member {member}'s generator")
+    return Run(path, base.config, base.generator.eval(), state["iteration"])
+
+
 def load_generator(file: str | os.PathLike) -> tuple[nn.Module, Config, dict[str, Any]]:
     """(generator, config, metadata) of a snapshot file, every part checked: the metadata, the
     weights' names and shapes against the network its config builds, and their finiteness."""

@@ -39,6 +39,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="number of samples (default: 100; --neighbours: 48, in rows of 6; --per-class: "
         "per class, 10; --sweep: rows, 8)",
     )
+    s.add_argument(
+        "--member",
+        type=int,
+        default=None,
+        metavar="I",
+        help="an ensemble run (train.ensemble > 1, `train --seeds`): sample member I, the run "
+        "of seed train.seed + I, from the checkpoint (default: member 0, the snapshot's)",
+    )
     s.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     s.add_argument(
         "--out", default=None, help="PNG path (default: RUN/samples/sample-seed<SEED>.png)"
@@ -106,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
         print(neighbours_figure(run.generator, train_x, out, n=n or 48, seed=args.seed))
         return 0
     samples = run.sample(n or 100, seed=args.seed)
-    out = args.out or home / "samples" / f"sample-seed{args.seed}.png"
+    member = "" if args.member is None else f"member{args.member}-"
+    out = args.out or home / "samples" / f"sample-{member}seed{args.seed}.png"
     print(save_samples(samples, out))
     return 0
 
@@ -122,9 +131,14 @@ def _source(args: argparse.Namespace):
         from saddlepoint.pretrained import load_pretrained
 
         return load_pretrained(args.pretrained), Path("runs") / "pretrained" / args.pretrained
-    from saddlepoint.runs import is_lapgan_run, load, load_lapgan
+    from saddlepoint.runs import is_lapgan_run, load, load_lapgan, load_member
 
     run_path = run_arg(args.run)
+    if args.member is not None:
+        if not Path(run_path).is_dir():
+            raise SaddlepointError("--member reads a run folder's checkpoint: name the folder.")
+        run = load_member(run_path, args.member)
+        return run, run.path
     run = load_lapgan(run_path) if is_lapgan_run(run_path) else load(run_path)
     return run, run.path
 

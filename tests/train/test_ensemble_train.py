@@ -44,6 +44,11 @@ def _assert_close(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> Non
             "optim_d.lr=0.001",
             "optim_g.lr=0.001",
         ),
+        (  # EBGAN without the pulling-away term: its margin is the same constant for all
+            "objective.name=ebgan",
+            "model.discriminator=mlp_autoencoder",
+            "objective.pt_weight=0",
+        ),
     ],
 )
 def test_ensemble_members_equal_the_runs_of_their_seeds(tmp_path, sets):
