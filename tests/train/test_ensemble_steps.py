@@ -60,6 +60,10 @@ CASES = {
     "cgan": ((*MLP, "model.conditional=concat"), (1, 4, 4), 3),
     # AC-GAN: DCGAN D with a class head, the auxiliary term in both losses
     "acgan": ((*DCGAN, "model.conditional=acgan"), (1, 16, 16), 3),
+    # AC-GAN with a layer-norm D: one joint pass over real and fake, heads split per member
+    "acgan-joint": ((*DCGAN, "model.conditional=acgan", "model.d_norm=layer"), (1, 16, 16), 3),
+    # spectral norm on the maxout D: each member's power iteration on its own forward passes
+    "spectral-norm": ((*MLP, "model.spectral_norm=true"), (1, 4, 4), 0),
     # InfoGAN: a categorical and a continuous code, the Q head's term in both losses
     "infogan": ((*DCGAN, "model.info_categorical=3", "model.info_continuous=1"), (1, 16, 16), 0),
     # WGAN-GP on the maxout D: the penalty's random points and D's dropout share each stream

@@ -12,6 +12,7 @@ from tiny import tiny_config
 from saddlepoint.checkpoint import load_training_state
 from saddlepoint.errors import SaddlepointError
 from saddlepoint.train import train
+from saddlepoint.train.ensemble import check_ensemble
 
 ATOL = 1e-5  # float32 rounding of member-folded sums
 
@@ -48,6 +49,7 @@ def _assert_close(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> Non
             "objective.name=ebgan",
             "model.discriminator=mlp_autoencoder",
             "objective.pt_weight=0",
+            "train.reuse_fakes=false",  # the G step on fresh noise from each member's stream
         ),
     ],
 )
@@ -99,6 +101,20 @@ def test_an_ensemble_run_samples_from_member_0(tmp_path):
 def test_what_couples_the_members_is_refused(tmp_path, sets, why):
     with pytest.raises(SaddlepointError, match=f"train.ensemble=2 cannot be used here: {why}"):
         train(tiny_config("train.ensemble=2", *sets), out=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize(
+    "distributed, device, why",
+    [
+        (True, "cpu", "DDP averages gradients across processes"),
+        (False, "cuda", "only the CPU keeps each member's own random stream, not cuda"),
+    ],
+)
+def test_ddp_and_other_devices_are_refused(distributed, device, why):
+    config = tiny_config("train.ensemble=2")
+    with pytest.raises(SaddlepointError, match=f"train.ensemble=2 cannot be used here: {why}"):
+        check_ensemble(config, distributed, torch.device(device))
+    check_ensemble(tiny_config(), distributed, torch.device(device))  # one GAN: nothing to refuse
 
 
 def test_an_ensemble_of_zero_is_refused():
