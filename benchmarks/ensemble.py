@@ -15,10 +15,11 @@ each N, `ensemble` is one TrainState of train.ensemble = N, and `sequential` is 
 the single seeds 0..N-1 (the runs the ensemble's members equal), each advanced in turn. Every
 state has had two warm-up iterations. Then, `pairs` times, one iteration of the ensemble and one
 iteration of each of the N sequential runs are timed back to back (Algorithm 1's body,
-saddlepoint.train.loop.iteration; the order alternates), so that both sides of a pair see the
-same load on a shared machine; the ratio ensemble / sequential images/s is taken per pair and
-its median is the headline. N = 1 is the control: both sides run the same work, so the spread
-of its ratios is the noise of the measurement.
+saddlepoint.train.loop.iteration; which side goes first alternates, and no state is timed right
+after itself, which would find its weights still in the caches), so that both sides of a pair
+see the same load on a shared machine; the ratio ensemble / sequential images/s is taken per
+pair and its median is the headline. N = 1 is the control: both sides run the same work, so
+the spread of its ratios is the noise of the measurement.
 
 Then the matmul routes: the 2014 G's layers for N members as N chunked F.linear calls (what
 nets.ensemble does) against stacked (N, a, b) weights and one torch.baddbmm per layer.
@@ -97,7 +98,7 @@ def measure(family: str, members: list[int], pairs: int) -> list[dict]:
     ensembles = {n: state(family, 0, n) for n in members}
     rows = {n: {"ensemble": [], "sequential": [], "ratio": []} for n in members}
     for r in range(pairs):
-        for n in members if r % 2 == 0 else members[::-1]:
+        for n in members:  # in one order, so that no state is timed right after itself (warm)
             variants = [("ensemble", [ensembles[n]]), ("sequential", singles[:n])]
             times = {name: seconds(states) for name, states in variants[:: 1 - 2 * (r % 2)]}
             for name, t in times.items():
