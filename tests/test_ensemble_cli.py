@@ -36,6 +36,7 @@ def test_an_ensemble_trains_and_samples_each_member_from_the_command_line(tmp_pa
     argv = tiny_argv("train.iterations=2", "train.grid_size=4")
     assert main(["train", "--quiet", "--out", str(tmp_path), "--seeds", "0-1", *argv]) == 0
     path = next(tmp_path.iterdir())
+    assert path.name.endswith("-seeds0-1")  # the folder says which seeds it holds
     run = load(path)
     assert run.config.train.ensemble == 2 and run.iteration == 2
     capsys.readouterr()

@@ -69,12 +69,15 @@ def _data_words(name: str) -> set[str]:
 
 def run_name(config: Config) -> str:
     """preset-data-objective, named after the data the run trains on: a preset named after
-    another dataset loses that word (dcgan-mnist on folder:~/faces: dcgan-faces-...)."""
+    another dataset loses that word (dcgan-mnist on folder:~/faces: dcgan-faces-...); an
+    ensemble ends in its seeds (-seeds0-7)."""
     preset = config.preset
     if preset in PRESETS and PRESETS.get(preset).config.data.name != config.data.name:
         own = _data_words(PRESETS.get(preset).config.data.name)
         preset = "-".join(w for w in preset.split("-") if w not in own) or preset
-    return f"{_slug(preset)}-{_slug(config.data.name)}-{config.objective.name}"
+    t = config.train
+    seeds = f"-seeds{t.seed}-{t.seed + t.ensemble - 1}" if t.ensemble > 1 else ""
+    return f"{_slug(preset)}-{_slug(config.data.name)}-{config.objective.name}{seeds}"
 
 
 def new_run_dir(out: str | os.PathLike, config: Config) -> Path:
