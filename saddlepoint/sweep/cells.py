@@ -140,12 +140,22 @@ def _group(index: int, name: str, assignments: list[str], where: str) -> Group:
 # where and how a cell runs, not what it computes: kept out of settings_digest
 EXECUTION_KEYS = (("train", "threads"), ("train", "device"), ("data", "root"))
 
+# Config fields added after sweeps had recorded results, each with the value at which a run is
+# what it was before the field existed. At that value the field is left out of the digest, so a
+# new field does not change the keys of results recorded before it (which would run them all
+# again); set to anything else, it makes a new key. Add every new config field here.
+NEUTRAL_ADDITIONS = {("model", "dcgan_fc"): 0, ("train", "ensemble"): 1}
+
 
 def settings_digest(config: Config) -> str:
-    """SHA-256 of the config as JSON, without EXECUTION_KEYS and the seed."""
+    """SHA-256 of the config as JSON, without EXECUTION_KEYS, the seed, and the
+    NEUTRAL_ADDITIONS at their neutral values."""
     values = config.to_dict()
     for section, key in (*EXECUTION_KEYS, ("train", "seed")):
         values[section].pop(key, None)
+    for (section, key), neutral in NEUTRAL_ADDITIONS.items():
+        if key in values[section] and values[section][key] == neutral:
+            values[section].pop(key)
     text = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

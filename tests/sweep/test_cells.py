@@ -113,3 +113,35 @@ def test_settings_digest_ignores_where_a_cell_runs_but_not_what_it_computes():
     )
     assert settings_digest(moved) == settings_digest(base)
     assert settings_digest(override(base, ["optim_d.lr=0.0003"])) != settings_digest(base)
+
+
+def test_a_field_added_at_its_neutral_value_keeps_recorded_keys():
+    """A config field added later (NEUTRAL_ADDITIONS) digests, at its neutral value, exactly as
+    the config did before the field existed; any other value makes a new key."""
+    import hashlib
+
+    from saddlepoint.config import override
+    from saddlepoint.presets import preset
+    from saddlepoint.sweep.cells import EXECUTION_KEYS, NEUTRAL_ADDITIONS, settings_digest
+
+    base = preset("dcgan-mnist")
+    values = base.to_dict()
+    for section, key in (*EXECUTION_KEYS, ("train", "seed"), *NEUTRAL_ADDITIONS):
+        values[section].pop(key, None)
+    before = hashlib.sha256(json.dumps(values, sort_keys=True, separators=(",", ":")).encode())
+    assert settings_digest(base) == before.hexdigest()
+    assert settings_digest(override(base, ["model.dcgan_fc=1024"])) != settings_digest(base)
+
+
+def test_the_default_config_digest_is_pinned():
+    """Recorded sweep results are found by this digest: adding a config field changes it and
+    would run every recorded cell again. Register the field in sweep.cells.NEUTRAL_ADDITIONS
+    with its neutral value; change this pin only for a change that should re-run everything."""
+    from saddlepoint.config import Config
+    from saddlepoint.sweep.cells import settings_digest
+
+    pinned = "c0ed0d156f1e4a662a07c75cf35e6f6c4ba78f394fbb4fb225abdb0987a6d47f"
+    assert settings_digest(Config()) == pinned, (
+        "the default config's sweep digest changed: register a new config field in "
+        "saddlepoint.sweep.cells.NEUTRAL_ADDITIONS (see this test's docstring)"
+    )
