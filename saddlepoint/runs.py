@@ -120,6 +120,15 @@ def load_member(run: str | os.PathLike, member: int, device: str | torch.device 
     return Run(path, base.config, base.generator.eval(), state["iteration"])
 
 
+def ensemble_size(run: str | os.PathLike) -> int:
+    """train.ensemble of a run folder (from its config.json); 1 for a snapshot file or a folder
+    without a config, which hold one generator."""
+    path = resolve_run_path(run)
+    if not (path / CONFIG).is_file():
+        return 1
+    return parse_config(_read_json(path / CONFIG), path / CONFIG).train.ensemble
+
+
 def load_generator(file: str | os.PathLike) -> tuple[nn.Module, Config, dict[str, Any]]:
     """(generator, config, metadata) of a snapshot file, every part checked: the metadata, the
     weights' names and shapes against the network its config builds, and their finiteness."""

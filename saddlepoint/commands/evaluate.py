@@ -12,6 +12,14 @@ import argparse
 from pathlib import Path
 
 from saddlepoint.commands.args import output_folder, positive, run_arg
+from saddlepoint.commands.members import (
+    add_member_option,
+    member_run,
+    member_table,
+    members_to_score,
+    seeds_of,
+    write_members,
+)
 from saddlepoint.commands.metrics import (
     METRIC_VERBS,
     add_metric_parsers,
@@ -86,6 +94,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="score every kept snapshot and write the curve over training time",
     )
+    add_member_option(
+        pz,
+        "score member I alone (default: every member, each with the same samples, noise seed "
+        "and splits, then their mean +/- sample sd)",
+    )
     pz.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     add_metric_parsers(esub)  # fid, kid, is, pr, classes: saddlepoint/commands/metrics.py
 
@@ -107,8 +120,16 @@ def run(args: argparse.Namespace) -> int:
         return _parzen_of_real_data(args, settings)
     if args.data or args.root:
         raise SaddlepointError("--data and --root are for --real without a run; drop them.")
+    if args.member is not None and (args.real or args.snapshots):
+        raise SaddlepointError(
+            "--member scores one member's generator: drop --real and --snapshots (the "
+            "snapshots are member 0's)."
+        )
     if args.snapshots:  # the kept snapshots, each loaded (or skipped) on its own
         return _parzen_curve(args, settings)
+    members = None if args.real else members_to_score(args.run, args.member)
+    if members is not None:  # an ensemble run: every member, or --member I
+        return _parzen_of_members(args, settings, members)
     run = load(args.run)
     folder = output_folder(Path(args.out) if args.out else eval_folder(run.path))
     settings, notes = counts_used(run.config.data, settings, real=args.real)
@@ -131,6 +152,54 @@ def run(args: argparse.Namespace) -> int:
         run.config.data.name,
         notes,
     )
+
+
+def _parzen_of_members(args: argparse.Namespace, settings, members: list[int]) -> int:
+    """`eval parzen RUN` of an ensemble run: each member scored with the same settings; one
+    member reported as a run is, several as a row each with their mean +/- sd."""
+    from saddlepoint.evaluate.members import member_scores
+    from saddlepoint.evaluate.run_parzen import counts_used, parzen_of_run
+
+    runs = [member_run(args.run, i) for i in members]  # every member checked before scoring
+    first = runs[0]
+    folder = output_folder(Path(args.out) if args.out else eval_folder(first.path))
+    settings, notes = counts_used(first.config.data, settings)
+    what = f"{settings.samples} samples of iteration {first.iteration}"
+    if len(members) == 1:
+        return _report_parzen(
+            parzen_of_run(first, settings),
+            folder,
+            f"parzen-member{members[0]}-it{first.iteration}",
+            f"{what} of member {members[0]} ({seeds_of(first, members)})",
+            first.config.data.name,
+            notes,
+        )
+    rows = []
+    for i, run in zip(members, runs):
+        result = parzen_of_run(run, settings)
+        seed = run.config.train.seed + i
+        rows.append(
+            {
+                "member": i,
+                "seed": seed,
+                "iteration": run.iteration,
+                "value": result.test_mean,
+                "result": result.to_dict(),
+            }
+        )
+    scores = member_scores("parzen", "Parzen log-likelihood (nats)", rows)
+    n_test = rows[0]["result"]["n_test"]
+    print(
+        f"Parzen log-likelihood of {n_test} {first.config.data.name} test images under "
+        f"{len(members)} ensemble members ({seeds_of(first, members)}):"
+    )
+    for line in member_table(scores):
+        print(line)
+    print(f"  {what} of each member; sigma chosen per member on {settings.valid} validation images")
+    for note in notes:
+        print(f"  note: {note}")
+    write_members(scores, folder / f"parzen-members-it{first.iteration}.json")
+    return 0
 
 
 def _parzen_settings(args: argparse.Namespace):

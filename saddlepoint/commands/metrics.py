@@ -20,6 +20,12 @@ import json
 import sys
 from pathlib import Path
 
+from saddlepoint.commands.members import (
+    add_member_option,
+    member_table,
+    members_to_score,
+    write_members,
+)
 from saddlepoint.errors import SaddlepointError, writing
 from saddlepoint.evaluate.features import AUTO, EXTRACTORS
 from saddlepoint.evaluate.metrics import DEFAULT_SAMPLES, METRICS, MetricResult
@@ -124,6 +130,11 @@ def add_metric_parsers(esub: argparse._SubParsersAction) -> None:
             help="write the result as JSON here (default: RUN/eval/METRIC-EXTRACTOR-itN.json "
             "for a run, nowhere otherwise)",
         )
+        add_member_option(
+            p,
+            "score member I alone (default: every member, each with the same samples count, "
+            "noise seed and reference, then their mean +/- sample sd)",
+        )
         p.add_argument(
             "--device", default="cpu", choices=["cpu", "cuda"], help="where features are computed"
         )
@@ -152,8 +163,9 @@ def describe(result: MetricResult) -> list[str]:
         )
     lines = [head]
     if "run" in s:
+        member = f"member {s['member']} (seed {s['member_seed']}) of " if "member" in s else ""
         what = (
-            f"{s['samples']} samples of {s['run']} (iteration {s['iteration']}, "
+            f"{s['samples']} samples of {member}{s['run']} (iteration {s['iteration']}, "
             f"noise seed {s['seed']})"
         )
     elif "real_split" in s:
@@ -197,7 +209,7 @@ def describe(result: MetricResult) -> list[str]:
         "classifier_dataset", "classifier_test_accuracy", "classifier_train_images", "run",
         "iteration", "real_split", "split", "reference_images", "subsets", "subset_size",
         "splits", "per_split", "rotation_dataset", "rotation_train_images", "rotation_accuracy",
-        "rotation_accuracy_on", "input1", "input2", "notes",
+        "rotation_accuracy_on", "input1", "input2", "notes", "member", "member_seed",
     }  # fmt: skip
     rest = ", ".join(f"{k} {v}" for k, v in s.items() if k not in skip)
     lines.append(f"  {rest}")
@@ -223,6 +235,8 @@ def run_metric_command(args: argparse.Namespace) -> int:
         device=args.device,
     )
     out = Path(args.out) if args.out else None
+    if args.member is not None and (args.run is None or args.real or args.input1):
+        raise SaddlepointError("--member scores one member of an ensemble run: name its folder.")
     if args.input1 or args.input2:
         if args.run or args.real or args.data or args.root:
             raise SaddlepointError(
@@ -268,11 +282,48 @@ def run_metric_command(args: argparse.Namespace) -> int:
         result.settings["run_dataset_of"] = str(run.path)
         real_split = result.settings["real_split"]
         out = out or eval_folder(run.path) / f"{_stem(result)}-real-{real_split}.json"
+    elif (members := members_to_score(args.run, args.member)) is not None:
+        return _score_members(args, members, samples or DEFAULT_SAMPLES, common, out)
     else:
         result = score_run(args.eval_verb, args.run, n=samples or DEFAULT_SAMPLES, **common)
         it = result.settings["iteration"]
         out = out or eval_folder(Path(result.settings["run"])) / f"{_stem(result)}-it{it}.json"
     return _finish(result, out)
+
+
+def _score_members(
+    args: argparse.Namespace, members: list[int], n: int, common: dict, out: Path | None
+) -> int:
+    """`eval METRIC RUN` of an ensemble run: every member (or --member I) scored alike; for
+    several, a row each and their mean +/- sd, written as one JSON."""
+    from saddlepoint.evaluate.members import member_scores
+    from saddlepoint.evaluate.metrics import score_run
+
+    results = [score_run(args.eval_verb, args.run, n=n, member=i, **common) for i in members]
+    first = results[0].settings
+    it, run_dir = first["iteration"], eval_folder(Path(first["run"]))
+    if len(members) == 1:
+        stem = f"{_stem(results[0])}-member{members[0]}-it{it}"
+        return _finish(results[0], out or run_dir / f"{stem}.json")
+    rows = [
+        {
+            "member": r.settings["member"],
+            "seed": r.settings["member_seed"],
+            "value": r.value,
+            "iteration": r.settings["iteration"],
+            "result": r.to_dict(),
+        }
+        for r in results
+    ]
+    scores = member_scores(args.eval_verb, first["label"], rows)
+    print(f"{first['label']} of {len(members)} ensemble members:")
+    for line in member_table(scores):
+        print(line)
+    for line in describe(results[0])[1:]:  # the settings, the same for every member
+        print(line.replace(f"member 0 (seed {rows[0]['seed']}) of ", "each member of "))
+    write_members(scores, out or run_dir / f"{_stem(results[0])}-members-it{it}.json")
+    sys.stdout.flush()
+    return 0
 
 
 def eval_folder(run_path: Path) -> Path:

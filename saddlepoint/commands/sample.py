@@ -10,6 +10,7 @@ from pathlib import Path
 
 from saddlepoint.commands.args import positive, run_arg
 from saddlepoint.commands.data import DOWNLOADABLE
+from saddlepoint.commands.members import add_member_option, member_run
 from saddlepoint.errors import SaddlepointError
 
 
@@ -39,13 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="number of samples (default: 100; --neighbours: 48, in rows of 6; --per-class: "
         "per class, 10; --sweep: rows, 8)",
     )
-    s.add_argument(
-        "--member",
-        type=int,
-        default=None,
-        metavar="I",
-        help="an ensemble run (train.ensemble > 1, `train --seeds`): sample member I, the run "
-        "of seed train.seed + I, from the checkpoint (default: member 0, the snapshot's)",
+    add_member_option(
+        s,
+        "sample member I, the run of seed train.seed + I, from the checkpoint (default: member "
+        "0, the snapshot's)",
     )
     s.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     s.add_argument(
@@ -131,13 +129,11 @@ def _source(args: argparse.Namespace):
         from saddlepoint.pretrained import load_pretrained
 
         return load_pretrained(args.pretrained), Path("runs") / "pretrained" / args.pretrained
-    from saddlepoint.runs import is_lapgan_run, load, load_lapgan, load_member
+    from saddlepoint.runs import is_lapgan_run, load, load_lapgan
 
     run_path = run_arg(args.run)
     if args.member is not None:
-        if not Path(run_path).is_dir():
-            raise SaddlepointError("--member reads a run folder's checkpoint: name the folder.")
-        run = load_member(run_path, args.member)
+        run = member_run(run_path, args.member)
         return run, run.path
     run = load_lapgan(run_path) if is_lapgan_run(run_path) else load(run_path)
     return run, run.path

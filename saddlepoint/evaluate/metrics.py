@@ -51,7 +51,7 @@ from saddlepoint.evaluate.statistics import (
     mean_and_covariance,
     reference_statistics,
 )
-from saddlepoint.runs import load
+from saddlepoint.runs import load, load_member
 
 DEFAULT_SAMPLES = 10_000  # samples scored when not told; real images: at most the split's
 
@@ -353,10 +353,15 @@ def score_run(
     weights: str | os.PathLike | None = None,
     reference_images: int | None = None,
     device: str = "cpu",
+    member: int | None = None,
 ) -> MetricResult:
     """Score a run folder's latest snapshot (or a snapshot file) on its own dataset; the noise
-    of the n samples is seeded by `seed`."""
-    run = load(run_path, device=device)
+    of the n samples is seeded by `seed`. `member`: that member of an ensemble run folder
+    (runs.load_member), recorded in the settings with its seed."""
+    if member is None:
+        run = load(run_path, device=device)
+    else:
+        run = load_member(run_path, member, device=device)
     result = score_generator(
         metric,
         lambda count: run.sample(count, seed=seed),
@@ -371,6 +376,8 @@ def score_run(
         device=device,
     )
     result.settings.update(run=str(run.path), iteration=run.iteration)
+    if member is not None:
+        result.settings.update(member=member, member_seed=run.config.train.seed + member)
     return result
 
 
