@@ -4,6 +4,7 @@ classes in `saddlepoint.commands.metrics`.
     saddlepoint eval parzen RUN                  the test set's log-likelihood under G's samples
     saddlepoint eval parzen RUN --snapshots      ... of every kept snapshot: the curve
     saddlepoint eval parzen --real --data NAME   real training images in place of samples
+    saddlepoint eval parzen ENSEMBLE_RUN         every member, then their mean +/- sample sd
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Fit a Gaussian Parzen window to generator samples, choose its width on "
         "validation images, and report the mean log-likelihood of the test images with its "
         "standard error (Goodfellow et al. 2014; a coarse measure in high dimension: see "
-        "docs/reproduction.md). Writes RUN/eval/parzen*.json and the sigma curve as PNG.",
+        "docs/reproduction.md). Writes RUN/eval/parzen*.json and the sigma curve as PNG. Of an "
+        "ensemble run (train.ensemble > 1) every member is scored alike, one row each, with their "
+        "mean +/- sample sd, into RUN/eval/parzen-members-itN.json; --member I scores one.",
     )
     pz.add_argument(
         "run",

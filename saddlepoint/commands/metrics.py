@@ -10,7 +10,8 @@
 Each prints the number, then the settings that made it (samples, reference split and count,
 extractor and its weights' checksum, preprocessing, the metric's own parameters), and writes
 the whole result as JSON into the run, RUN/eval/METRIC-EXTRACTOR-itN.json (where `saddlepoint
-report` finds it), or to --out.
+report` finds it), or to --out. An ensemble run's members are each scored alike and reported
+with their mean +/- sample sd (`_score_members`; docs/ensembles.md).
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ def add_metric_parsers(esub: argparse._SubParsersAction) -> None:
             "--input2, with offline features (a classifier of labelled data, 'classifier-"
             "feature'; a rotation network self-trained on unlabelled data, 'rotation-feature'; "
             "never called FID) or the FID Inception-v3 with weights you supply. Writes the "
-            "result into RUN/eval/ (or --out). Reference features are cached under "
+            "result into RUN/eval/ (or --out). Of an ensemble run (train.ensemble > 1) every "
+            "member is scored alike, one row each, with their mean +/- sample sd (n - 1), into "
+            "RUN/eval/METRIC-EXTRACTOR-members-itN.json; --member I scores one. Reference "
+            "features are cached under "
             "$SADDLEPOINT_CACHE or ~/.cache/saddlepoint. See docs/metrics.md.",
         )
         p.add_argument(
@@ -236,7 +240,10 @@ def run_metric_command(args: argparse.Namespace) -> int:
     )
     out = Path(args.out) if args.out else None
     if args.member is not None and (args.run is None or args.real or args.input1):
-        raise SaddlepointError("--member scores one member of an ensemble run: name its folder.")
+        raise SaddlepointError(
+            "--member scores one member of an ensemble run folder: name the folder, without "
+            "--real or --input1."
+        )
     if args.input1 or args.input2:
         if args.run or args.real or args.data or args.root:
             raise SaddlepointError(

@@ -112,10 +112,25 @@ def test_a_metric_scores_every_member_as_each_alone(ensemble, tmp_path, capsys, 
     assert (two["settings"]["member"], two["settings"]["member_seed"]) == (2, 6)
 
 
-@pytest.mark.parametrize("verb", [["parzen"], ["fid", "--samples", "100"]])
-def test_member_mistakes_are_one_sentence(ensemble, verb, capsys):
+@pytest.mark.parametrize(
+    "verb, real",
+    [
+        (
+            ["parzen"],
+            "--member scores one member's generator: drop --real and --snapshots (the "
+            "snapshots are member 0's).",
+        ),
+        (
+            ["fid", "--samples", "100"],
+            "--member scores one member of an ensemble run folder: name the folder, without "
+            "--real or --input1.",
+        ),
+    ],
+)
+def test_member_mistakes_are_one_sentence(ensemble, verb, real, capsys):
     run, exported = ensemble
     cases = [
+        ([str(run), "--real", "--member", "0"], real),
         (
             [str(run), "--member", "3"],
             f"{run} trained 3 member(s), 0 to 2: --member 3 is not one of them.",
