@@ -7,13 +7,13 @@ samples, noise seed and reference, so the members differ only by their training 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
-from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class MemberScores:
     metric: str  # what scored them: parzen, fid, kid, is, pr, classes
     label: str  # what the values are ("Parzen log-likelihood", "classifier-feature ...")
@@ -22,13 +22,7 @@ class MemberScores:
     sd: float  # their sample standard deviation (n - 1); NaN for one member
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "metric": self.metric,
-            "label": self.label,
-            "mean": self.mean,
-            "sd": self.sd,
-            "members": self.members,
-        }
+        return dataclasses.asdict(self)
 
 
 def member_scores(metric: str, label: str, members: list[dict[str, Any]]) -> MemberScores:

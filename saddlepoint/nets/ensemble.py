@@ -92,10 +92,7 @@ class Ensemble(nn.Module):
         return out
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        outs = self.per_member(
-            lambda net, x_i, y_i: net(x_i) if y_i is None else net(x_i, y_i), x, y
-        )
-        return torch.cat(outs)  # (N m, ...)
+        return torch.cat(self.per_member(_call, x, y))  # (N m, ...)
 
     def heads(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """The members' heads (discriminators with AC-GAN / InfoGAN / EBGAN heads), folded."""

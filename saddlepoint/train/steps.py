@@ -117,7 +117,8 @@ def d_step(
                 value = term.d_loss(batch).float()
                 values[term.name] = value.detach()
                 loss = loss + value
-        loss = loss * members  # an ensemble: the sum over members of their means
+        if members > 1:  # an ensemble: the sum over members of their means
+            loss = loss * members
     if penalty is not None:  # its double backward runs in float32 even under autocast
         with torch.autocast(real.device.type, enabled=False):
             # the penalty differentiates D(x | y) in x; fakes share the real minibatch's y
@@ -127,7 +128,8 @@ def d_step(
     _backward_and_step(loss, opt_d, scaler)
     if clip_weights is not None:
         clip_weights_(D, clip_weights)
-    return DStats((loss / members).detach(), real_s.detach(), fake_s.detach(), values)
+    mean_loss = loss if members == 1 else loss / members  # the members' mean
+    return DStats(mean_loss.detach(), real_s.detach(), fake_s.detach(), values)
 
 
 def g_step(
@@ -158,12 +160,13 @@ def g_step(
                     value = term.g_loss(batch).float()
                     values[term.name] = value.detach()
                     loss = loss + value
-            loss = loss * members  # an ensemble: the sum over members of their means
+            if members > 1:  # an ensemble: the sum over members of their means
+                loss = loss * members
         opt_g.zero_grad(set_to_none=True)
         _backward_and_step(loss, opt_g, scaler)
     finally:
         D.requires_grad_(True)
-    return GStats((loss / members).detach(), values)
+    return GStats((loss if members == 1 else loss / members).detach(), values)
 
 
 def _backward_and_step(
