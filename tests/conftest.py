@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from fake_cuda import FakeCudaRng
 from tiny import tiny_config
 
 from saddlepoint.config import Config
@@ -28,3 +29,10 @@ def classifier_cache(tmp_path_factory):
     """One evaluation cache for the session: the mnist5k classifier (default recipe, about 15
     CPU-seconds) is trained once and shared by the tests that score with it."""
     return tmp_path_factory.mktemp("classifier-cache")
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch) -> FakeCudaRng:
+    """torch.cuda's rng API faked on CPU generators (tests/fake_cuda.py), for the tests of the
+    logic that keeps each ensemble member's CUDA stream."""
+    return FakeCudaRng().install(monkeypatch)

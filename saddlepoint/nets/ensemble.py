@@ -5,8 +5,9 @@ Algorithm 1 loop (issue #18). Its input is the member-folded batch: N * m rows, 
 [i m, (i + 1) m) belong to member i. `Ensemble` splits the batch into its N chunks, runs chunk i
 through member i alone, and concatenates the outputs in the same order, so members share
 nothing: no weights, no batch statistics (member i's batch norm sees its own m rows only) and no
-random numbers. Each member draws from its own stream of the global CPU generator (`Streams`):
-its dropout masks, and the random points of its gradient penalty (`Ensemble.per_member`).
+random numbers. Each member draws from its own streams of the device's global generators (the
+CPU's; on CUDA the device's too; `Streams`): its dropout masks, and the random points of its
+gradient penalty (`Ensemble.per_member`).
 
 Nets stay plain modules: the losses, and their sum over members, are the training steps'
 business (saddlepoint.train.steps, `members`).
@@ -21,41 +22,80 @@ import torch
 from torch import nn
 
 from saddlepoint.nets.base import Generator
+from saddlepoint.rng import CPU, GlobalGenerator
 
 
 class Streams:
-    """Each member's own state of the global CPU random generator.
+    """Each member's own state of the device's global random generators (saddlepoint.rng).
 
-    In a separate run the global generator seeds the weights and then draws dropout masks and
-    penalty points; member i's stream starts where the global generator stands in a separate
-    run of its seed right after its nets are built, so both draw the same numbers.
+    In a separate run the global generators seed the weights and then draw dropout masks and
+    penalty points (on the CPU, the CPU generator; on CUDA, the device's generator, which
+    torch.manual_seed seeds too); member i's streams start where they stand in a separate run
+    of its seed right after its nets are built, so both draw the same numbers.
     """
 
-    def __init__(self, states: Sequence[torch.Tensor]) -> None:
-        self.states = [s.clone() for s in states]  # torch.get_rng_state() of each member
+    def __init__(
+        self,
+        states: Sequence[torch.Tensor | Sequence[torch.Tensor]],
+        generators: Sequence[GlobalGenerator] = (CPU,),
+    ) -> None:
+        self.generators = tuple(generators)
+        # states[i][j]: member i's state of generator j (a bare tensor: the CPU's alone)
+        self.states = [
+            [s.clone() for s in ((row,) if isinstance(row, torch.Tensor) else row)]
+            for row in states
+        ]
+        if any(len(row) != len(self.generators) for row in self.states):
+            raise ValueError(f"each member needs one state per generator ({len(generators)})")
 
     def __len__(self) -> int:
         return len(self.states)
 
     @contextmanager
     def member(self, i: int) -> Iterator[None]:
-        """Within: the global CPU generator is member i's stream; outside, it is as it was."""
-        outside = torch.get_rng_state()
-        torch.set_rng_state(self.states[i])
+        """Within: the global generators are member i's streams; outside, they are as they
+        were."""
+        outside = [g.get_state() for g in self.generators]
+        for g, state in zip(self.generators, self.states[i]):
+            g.set_state(state)
         try:
             yield
         finally:
-            self.states[i] = torch.get_rng_state()
-            torch.set_rng_state(outside)
+            self.states[i] = [g.get_state() for g in self.generators]
+            for g, state in zip(self.generators, outside):
+                g.set_state(state)
 
-    def state_dict(self) -> torch.Tensor:
-        """(N, state bytes): row i is member i's stream."""
-        return torch.stack(self.states)
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """{generator name: (N, state bytes)}: row i is member i's stream."""
+        return {
+            g.name: torch.stack([row[j] for row in self.states])
+            for j, g in enumerate(self.generators)
+        }
 
-    def load_state_dict(self, states: torch.Tensor | Sequence[torch.Tensor]) -> None:
-        if len(states) != len(self.states):
-            raise ValueError(f"{len(states)} random streams for {len(self.states)} members")
-        self.states = [torch.as_tensor(s, dtype=torch.uint8).clone() for s in states]
+    def load_state_dict(self, states: dict[str, torch.Tensor | Sequence[torch.Tensor]]) -> None:
+        """Every generator's streams from `states`; a generator missing from it keeps its
+        streams (a checkpoint saved on the CPU holds no CUDA streams), an extra one is ignored
+        (CUDA streams resumed on the CPU)."""
+        loaded = [list(row) for row in self.states]
+        for j, g in enumerate(self.generators):
+            if g.name not in states:
+                continue
+            rows = [torch.as_tensor(s, dtype=torch.uint8) for s in states[g.name]]
+            if len(rows) != len(self.states):
+                raise ValueError(
+                    f"{len(rows)} random streams for {len(self.states)} members ({g.name} "
+                    "generator)"
+                )
+            shape = tuple(self.states[0][j].shape)
+            bad = [tuple(row.shape) for row in rows if tuple(row.shape) != shape]
+            if bad:
+                raise ValueError(
+                    f"a {g.name} random stream of shape {bad[0]}, where this device's "
+                    f"generator keeps {shape}"
+                )
+            for row, state in zip(loaded, rows):
+                row[j] = state.clone()
+        self.states = loaded
 
 
 class Ensemble(nn.Module):

@@ -3,15 +3,16 @@ process by the one Algorithm 1 loop (issue #18, "many seeds at the price of one"
 
 Member i is the run `train.seed = seed + i` would be: its weights are built after
 torch.manual_seed(seed + i), its minibatches come from EpochSampler(seed + i), its noise from a
-generator seeded seed + i + 1, and its dropout masks and penalty points from its own stream
-(nets.ensemble.Streams), which starts where the global generator stands after its nets are
-built. Batches are member-folded, N x m rows (`FoldedSampler`, `FoldedNoise`), and the steps sum
-the members' mean losses (saddlepoint.train.steps, `members`), so each member's weights follow
-its separate run's, up to float32 rounding.
+generator seeded seed + i + 1, and its dropout masks and penalty points from its own streams of
+the device's global generators (nets.ensemble.Streams; the CPU's, and on CUDA the device's),
+which start where those generators stand after its nets are built. Batches are member-folded,
+N x m rows (`FoldedSampler`, `FoldedNoise`), and the steps sum the members' mean losses
+(saddlepoint.train.steps, `members`), so each member's weights follow its separate run's, up to
+float32 rounding.
 
 What does not separate per member is refused in one sentence (`check_ensemble`): BEGAN's shared
 k_t, EBGAN's pulling-away term (it couples the examples of a batch), DDP, devices other than the
-CPU (only the CPU generator's stream is kept per member), torch.compile and LAPGAN.
+CPU and CUDA (MPS: untested), torch.compile and LAPGAN.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from torch import nn
 from saddlepoint.config import Config, TrainConfig
 from saddlepoint.errors import SaddlepointError
 from saddlepoint.nets.ensemble import Ensemble, EnsembleGenerator, Streams
+from saddlepoint.rng import global_generators
 from saddlepoint.train.batches import EpochSampler
 
 
@@ -44,8 +46,8 @@ def check_ensemble(config: Config, distributed: bool, device: torch.device) -> N
         why = "EBGAN's pulling-away term couples a batch's examples (set objective.pt_weight=0)"
     elif distributed:
         why = "DDP averages gradients across processes, not per member (use one process)"
-    elif device.type != "cpu":
-        why = f"only the CPU keeps each member's own random stream, not {device.type}"
+    elif device.type not in ("cpu", "cuda"):  # MPS: no machine to test its streams on
+        why = f"each member's own random streams are kept on the CPU and CUDA, not {device.type}"
     elif t.compile:
         why = "torch.compile of the ensemble is untested (set train.compile=false)"
     elif config.model.generator == "lapgan":
@@ -55,18 +57,20 @@ def check_ensemble(config: Config, distributed: bool, device: torch.device) -> N
 
 
 def build_members(
-    t: TrainConfig, build: Callable[[], tuple[nn.Module, nn.Module]]
+    t: TrainConfig, build: Callable[[], tuple[nn.Module, nn.Module]], device: torch.device
 ) -> tuple[EnsembleGenerator, Ensemble]:
-    """(G, D) ensembles of `build()`'s nets, member i built after torch.manual_seed(seed + i);
-    its random stream starts where the global generator then stands, as in its separate run."""
+    """(G, D) ensembles of `build()`'s nets on `device`, member i built after
+    torch.manual_seed(seed + i); its random streams start where the device's global generators
+    then stand, as in its separate run."""
     generators, discriminators, states = [], [], []
+    globals_ = global_generators(device)  # the CPU's; on CUDA, the device's too
     for seed in member_seeds(t):
-        torch.manual_seed(seed)
+        torch.manual_seed(seed)  # seeds the CUDA generators too
         G, D = build()
         generators.append(G)
         discriminators.append(D)
-        states.append(torch.get_rng_state())
-    streams = Streams(states)
+        states.append([g.get_state() for g in globals_])
+    streams = Streams(states, globals_)
     return EnsembleGenerator(generators, streams), Ensemble(discriminators, streams)
 
 

@@ -8,11 +8,12 @@ them, so the next iteration is the one the checkpointed run would have taken. Th
 plain object, `TrainState`, which Algorithm 1 (`loop.iteration`) and the bookkeeping
 (`schedule`) read and update; `checkpoint_state` is what a checkpoint keeps of it.
 
-Random numbers: the global generator seeds the weights (train.seed) and then drives dropout;
-`noise` draws z for training (seed + 1), the grids' fixed z comes from seed + 2; under DDP every
-rank builds the same weights, then reseeds its own dropout. An ensemble (train.ensemble = N)
-builds member i after seeding seed + i and gives each member its own data order, noise and
-dropout stream (saddlepoint.train.ensemble).
+Random numbers: the global generator seeds the weights (train.seed) and then drives dropout
+(on CUDA, the GPU's own global generator does; saddlepoint.rng); `noise` draws z for training
+(seed + 1), the grids' fixed z comes from seed + 2; under DDP every rank builds the same
+weights, then reseeds its own dropout. An ensemble (train.ensemble = N) builds member i after
+seeding seed + i and gives each member its own data order, noise and dropout streams
+(saddlepoint.train.ensemble).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from saddlepoint.objectives import OBJECTIVES, Objective
 from saddlepoint.objectives.compatibility import check_discriminator
 from saddlepoint.objectives.penalties import PENALTIES, batchnorm_in
 from saddlepoint.objectives.terms import Term, build_terms
+from saddlepoint.rng import global_generators
 from saddlepoint.train import distributed
 from saddlepoint.train.batches import EpochSampler
 from saddlepoint.train.device import autocast as autocast_for
@@ -244,7 +246,7 @@ def _networks(
         return G, build_discriminator(config.model, data.shape, **spec).to(device)
 
     if t.ensemble > 1:  # member i built after manual_seed(seed + i), with its own stream
-        G, D = build_members(t, build)
+        G, D = build_members(t, build, device)
     else:
         torch.manual_seed(t.seed)
         G, D = build()
@@ -295,12 +297,7 @@ def restore(s: TrainState, checkpoint: dict, path: Path) -> None:
         s.sampler = sampler_for(s.config.train, len(s.x), s.global_m, **checkpoint["sampler"])
     with _restoring(path, "random number generator states"):
         rng = checkpoint["rng_ranks"][ctx.rank] if ctx.enabled else checkpoint
-        torch.set_rng_state(rng["rng_cpu"])
-        s.noise.set_state(rng["rng_noise"])
-        if isinstance(s.G, Ensemble):  # each member's dropout and penalty stream
-            s.G.streams.load_state_dict(rng["rng_members"])
-        if s.device.type == "cuda" and "rng_cuda" in rng:
-            torch.cuda.set_rng_state(rng["rng_cuda"], s.device)
+        restore_rng(s, rng, path)
     s.it, s.d_updates, s.g_updates = (
         checkpoint["iteration"],
         checkpoint["d_updates"],
@@ -349,14 +346,45 @@ def checkpoint_state(s: TrainState, seconds: float, ranks: list[dict] | None = N
 
 
 def rng_states(s: TrainState) -> dict:
-    """This process's random streams: the global CPU generator (dropout), the training noise,
-    and CUDA's generator on a GPU."""
-    return {
-        "rng_cpu": torch.get_rng_state(),
-        "rng_noise": s.noise.get_state(),  # a list of each member's for an ensemble
-        **({"rng_members": s.G.streams.state_dict()} if isinstance(s.G, Ensemble) else {}),
-        **({"rng_cuda": torch.cuda.get_rng_state(s.device)} if s.device.type == "cuda" else {}),
-    }
+    """This process's random streams: the device's global generators (rng_cpu, and rng_cuda on
+    a GPU: dropout, penalty points), the training noise, and an ensemble's member streams
+    (rng_members: the CPU's, rng_members_cuda: the GPU's, (N, state bytes) each)."""
+    out = {f"rng_{g.name}": g.get_state() for g in global_generators(s.device)}
+    out["rng_noise"] = s.noise.get_state()  # (N, state bytes) for an ensemble
+    if isinstance(s.G, Ensemble):
+        for name, states in s.G.streams.state_dict().items():
+            out[_members_key(name)] = states
+    return out
+
+
+def restore_rng(s: TrainState, rng: dict, path: Path) -> None:
+    """Put back the random streams `rng_states` saved. rng_cpu is required; a device's own
+    generator (rng_cuda, rng_members_cuda) is absent from a checkpoint saved on the CPU, and
+    then keeps its state, as it does on the CPU for one saved on a GPU. Member streams of the
+    wrong count or shape fail in one sentence."""
+    for g in global_generators(s.device):
+        if g.name == "cpu" or f"rng_{g.name}" in rng:
+            g.set_state(rng[f"rng_{g.name}"])
+    s.noise.set_state(rng["rng_noise"])
+    if isinstance(s.G, Ensemble):  # each member's dropout and penalty streams
+        streams = s.G.streams
+        saved = {g.name: rng.get(_members_key(g.name)) for g in streams.generators}
+        saved = {name: states for name, states in saved.items() if states is not None}
+        if "cpu" not in saved:
+            raise KeyError("rng_members")
+        try:
+            streams.load_state_dict(saved)
+        except ValueError as e:
+            raise SaddlepointError(
+                f"{path} cannot be resumed as this ensemble of {len(streams)}: it holds {e}; "
+                "resume from an intact copy, or start a new run."
+            ) from None
+
+
+def _members_key(name: str) -> str:
+    """A checkpoint's key for the member streams of generator `name`: rng_members for the
+    CPU's (as checkpoints kept it before GPU ensembles), rng_members_cuda for CUDA's."""
+    return "rng_members" if name == "cpu" else f"rng_members_{name}"
 
 
 def finite(*modules: nn.Module) -> bool:

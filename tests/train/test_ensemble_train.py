@@ -107,7 +107,7 @@ def test_what_couples_the_members_is_refused(tmp_path, sets, why):
     "distributed, device, why",
     [
         (True, "cpu", "DDP averages gradients across processes"),
-        (False, "cuda", "only the CPU keeps each member's own random stream, not cuda"),
+        (False, "mps", "each member's own random streams are kept on the CPU and CUDA, not mps"),
     ],
 )
 def test_ddp_and_other_devices_are_refused(distributed, device, why):
