@@ -152,6 +152,12 @@ CHECKS: dict[str, Callable[[Config], None]] = {
     "began_correlation": _needs_trajectory("began"),
 }
 
+# the metrics that read a run folder's final generator and config alone (parzen: best.safetensors
+# only with train.eval_every, which sweep/ensembles.py runs separately), so a member of an ensemble
+# exported as a run folder of its own (sweep/members.py) is scored as its separate run would be;
+# a cell scored by any other metric runs separately under `sweep --ensemble`
+FINAL_GENERATOR = frozenset({"modes", "health", "parzen"})
+
 
 def score(name: str, run_dir: Path, config: Config) -> dict[str, float | None]:
     """METRICS[name] of a run, its values made floats (None for one that is not finite)."""
