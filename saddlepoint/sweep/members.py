@@ -35,8 +35,8 @@ def export_member(run_dir: Path, member: int, cell_dir: Path) -> Path:
     folder = cell_dir / f"member{member}-{run_dir.name}"
     with writing(folder):
         folder.mkdir(parents=True, exist_ok=True)
-    json = config.to_json()
-    save_snapshot(folder / SNAPSHOT, run.generator, json, iteration=run.iteration, **info)
+    text = config.to_json()
+    save_snapshot(folder / SNAPSHOT, run.generator, text, iteration=run.iteration, **info)
     with writing(folder / CONFIG):
-        (folder / CONFIG).write_text(json)
+        (folder / CONFIG).write_text(text)
     return folder

@@ -10,6 +10,9 @@ module and register it there or here:
     METRICS["trajectory"] = trajectory_metric      # (run_dir, config) -> {"name": number}
     CHECKS["trajectory"] = needs_snapshots          # optional: (config) -> None, or raise
 
+A metric that reads only the run's final generator and config can join FINAL_GENERATOR, so that
+`sweep --ensemble` trains its cells as ensembles (an exported member has no snapshots or log).
+
 `CHECKS[name](config)` runs when the sweep starts, for every group of runs, before anything
 trains: it raises a SaddlepointError when the metric cannot score such a run (the wrong kind
 of data), so the mistake is one sentence at once rather than a failed cell hours later.
