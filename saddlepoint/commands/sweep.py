@@ -4,6 +4,7 @@ resumable, score each run by the spec's metrics and write the table (docs/sweep.
     saddlepoint sweep SPEC                     run what is not done yet, then print the table
     saddlepoint sweep SPEC --dry-run           list the cells and which are done
     saddlepoint sweep SPEC --print-commands    one `saddlepoint train ...` line per pending cell
+    saddlepoint sweep SPEC --ensemble          a row's consecutive seeds as one ensemble process
     saddlepoint sweep SPEC --table             re-render the table from the results alone
 """
 
@@ -21,6 +22,7 @@ EPILOG = """examples:
   saddlepoint sweep benchmarks/sweeps/example.toml --workers 2
   saddlepoint sweep zoo.toml --device cuda --data-root ~/data/mnist
   saddlepoint sweep zoo.toml --print-commands > jobs.txt     (one job per line for a scheduler)
+  saddlepoint sweep zoo.toml --ensemble --dry-run            (which seeds train as one process)
   saddlepoint sweep zoo.toml --table --docs docs/zoo.md
 """
 
@@ -78,6 +80,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="markdown file whose sweep:NAME block gets the table (default: the spec's docs)",
     )
+    p.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="train each row's consecutive seeds together in one process (train.ensemble; "
+        "member i is the run of seed first+i, exported and scored as that run would be), so "
+        "a row of 8 seeds is one process; cells that cannot (BEGAN, snapshot metrics, ...) "
+        "run alone, and --dry-run says which and why (docs/sweep.md)",
+    )
+    p.add_argument(
+        "--ensemble-max",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --ensemble, at most N seeds per ensemble, so more workers share the seeds "
+        "(default: every consecutive seed of a row in one)",
+    )
     again = p.add_mutually_exclusive_group()
     again.add_argument(
         "--retry-failed",
@@ -115,15 +133,18 @@ def run(args: argparse.Namespace) -> int:
         )
     rows = latest(read_rows(spec.results))
     todo = _todo(cells, rows, args)
+    batches = _batches(spec, todo, args)
     if args.dry_run:
         _list(spec, cells, rows, todo, args.force)
+        if args.ensemble:
+            _list_batches(spec, cells, batches)
         return 0
     if args.print_commands:
-        _print_commands(spec, todo, args.force)
+        _print_commands(spec, batches, args.force)
         return 0
     status = 0
     if todo and not args.table:
-        status = _sweep(spec, cells, rows, todo, args)
+        status = _sweep(spec, cells, rows, todo, batches, args)
     if status == 0:
         _table(spec, cells, args)
     return status
@@ -170,6 +191,22 @@ def _todo(cells, rows: dict[str, dict], args: argparse.Namespace) -> list:
     return [c for c in cells if c.key not in rows or rows[c.key]["status"] in again]
 
 
+def _batches(spec, todo, args: argparse.Namespace) -> list:
+    """The worker processes' batches: each cell alone, or with --ensemble consecutive seeds
+    together (sweep/ensembles.py)."""
+    from saddlepoint.sweep.ensembles import plan, separately
+
+    most = args.ensemble_max
+    if most is not None and (most < 2 or not args.ensemble):
+        raise SaddlepointError(
+            f"--ensemble-max {most}: give --ensemble with a limit of at least 2 seeds per "
+            "ensemble (or leave --ensemble-max out)."
+        )
+    if not args.ensemble:
+        return separately(todo)
+    return plan(todo, spec.metrics, spec.out, most=most or 0, fresh=args.force)
+
+
 def _state(spec, cell, rows: dict[str, dict], todo_keys: set[str], force: bool) -> str:
     from saddlepoint.sweep.folder import run_folder
 
@@ -199,32 +236,60 @@ def _list(spec, cells, rows: dict[str, dict], todo, force: bool) -> None:
         print(f"  {state:<9} {cell.key}  {cell.preset} seed={cell.seed} {own}".rstrip())
 
 
-def _print_commands(spec, todo, force: bool) -> None:
-    """--print-commands: the `saddlepoint train` line of each cell still to run (a cell with a
-    checkpoint resumes it, unless --force)."""
+def _list_batches(spec, cells, batches) -> None:
+    """--dry-run --ensemble: which cells train together as one ensemble, which alone and why."""
+    from saddlepoint.sweep.folder import run_folder
+
+    common = set.intersection(*(set(c.overrides) for c in cells))
+    together = [b for b in batches if b.is_ensemble]
+    members = sum(b.size for b in together)
+    print(
+        f"--ensemble: {_count(len(batches), 'worker process', 'es')}: {_count(members, 'cell')} "
+        f"in {_count(len(together), 'ensemble')}, {len(batches) - len(together)} alone"
+    )
+    for b in batches:
+        own = " ".join(o for o in b.first.overrides if o not in common)
+        if b.is_ensemble:
+            resume = " (resumes its checkpoint)" if run_folder(spec.out / b.name) else ""
+            print(f"  ensemble  {b.name}  {b.first.preset} {b.seeds} {own}".rstrip() + resume)
+        else:
+            what = f"{b.first.key}  {b.first.preset} seed={b.first.seed} {own}".rstrip()
+            print(f"  alone     {what}: {b.reason}")
+
+
+def _count(n: int, noun: str, plural: str = "s") -> str:
+    return f"{n} {noun}{plural if n != 1 else ''}"
+
+
+def _print_commands(spec, batches, force: bool) -> None:
+    """--print-commands: the `saddlepoint train` line of each batch still to run (one cell, or
+    with --ensemble an ensemble's seeds; one with a checkpoint resumes it, unless --force)."""
     from saddlepoint.sweep.folder import train_argv
 
-    for cell in todo:
-        argv = train_argv(cell, spec.out / cell.key, fresh=force)
+    for batch in batches:
+        argv = train_argv(batch, spec.out / batch.name, fresh=force)
         print(shlex.join(["saddlepoint", *argv]))
 
 
-def _sweep(spec, cells, rows: dict[str, dict], todo, args: argparse.Namespace) -> int:
-    """Train and score `todo`; the exit status (130 after Ctrl-C)."""
+def _sweep(spec, cells, rows: dict[str, dict], todo, batches, args: argparse.Namespace) -> int:
+    """Train and score `todo`, batch by batch; the exit status (130 after Ctrl-C)."""
     from saddlepoint.commands.args import output_folder
     from saddlepoint.sweep.scheduler import Sweep
 
     output_folder(spec.out)
     workers = args.workers or default_workers(args.device, max(c.group.threads for c in todo))
-    workers = min(workers, len(todo))
+    workers = min(workers, len(batches))
     done = sum(1 for c in cells if c.key in rows) - sum(1 for c in todo if c.key in rows)
+    ensembles = _count(sum(1 for b in batches if b.is_ensemble), "ensemble")
+    processes = _count(len(batches), "process", "es")
+    grouped = f" ({ensembles}, {processes})" if args.ensemble else ""
     print(
-        f"sweep {spec.name}: {len(todo)} of {len(cells)} cells to run on {workers} worker"
-        f"{'s' if workers > 1 else ''}; results: {spec.results}",
+        f"sweep {spec.name}: {len(todo)} of {len(cells)} cells{grouped} to run on {workers} "
+        f"worker{'s' if workers > 1 else ''}; results: {spec.results}",
         file=sys.stderr,
     )
     fresh = {c.key for c in todo} if args.force else set()
-    sweep = Sweep(spec, list(todo), workers, len(cells), done, fresh)
+    sweep = Sweep(spec, list(batches), workers, len(cells), done, fresh)
     return sweep.run()
 
 

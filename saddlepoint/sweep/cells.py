@@ -77,10 +77,12 @@ class Cell:
     def key(self) -> str:
         return cell_key(self.preset, self.overrides, self.seed, self.group.settings)
 
-    def train_argv(self, out: Path) -> list[str]:
+    def train_argv(self, out: Path, ensemble: int = 1) -> list[str]:
         """`saddlepoint train` arguments (after the program name) that train this cell afresh
-        into a run folder under `out`."""
-        sets = [*self.overrides, f"train.seed={self.seed}", *self.group.sets]
+        into a run folder under `out`; with `ensemble` N > 1, as the first of N members, the
+        seeds seed..seed+N-1 in one process (sweep/ensembles.py)."""
+        members = [f"train.ensemble={ensemble}"] if ensemble > 1 else []
+        sets = [*self.overrides, f"train.seed={self.seed}", *members, *self.group.sets]
         return ["train", "--preset", self.preset, *_set_args(sets), "--out", str(out)]
 
 

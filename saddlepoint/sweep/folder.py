@@ -8,7 +8,9 @@
         00001-.../       the run folder `saddlepoint train --out <out>/<cell key>` made
 
 A cell whose run folder holds a training checkpoint resumes from it (`saddlepoint train
---resume`) rather than starting again.
+--resume`) rather than starting again. An ensemble of a sweep (`--ensemble`, ensembles.py) has a
+folder of the same layout, <out>/ensemble-.../, holding its task, log and run folder; each of its
+cells' folders gets its attempts, result and member run folder (members.py).
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from saddlepoint.runs import CHECKPOINT, LOCK, is_lapgan_run
-from saddlepoint.sweep.cells import Cell
 
 TASK = "cell.json"
 LOG = "worker.log"
@@ -46,11 +47,17 @@ def run_folder(cell_dir: Path) -> Path | None:
     return None
 
 
-def train_argv(cell: Cell, cell_dir: Path, *, fresh: bool = False) -> list[str]:
-    """The `saddlepoint train` arguments that carry `cell` on: resume its run folder when it
+class Trainable(Protocol):
+    """What trains in a folder: a Cell (cells.py), or a Batch of them (ensembles.py)."""
+
+    def train_argv(self, out: Path) -> list[str]: ...
+
+
+def train_argv(what: Trainable, cell_dir: Path, *, fresh: bool = False) -> list[str]:
+    """The `saddlepoint train` arguments that carry `what` on: resume its run folder when it
     has one (unless `fresh`), else train it afresh into `cell_dir`."""
     resume = None if fresh else run_folder(cell_dir)
-    return ["train", "--resume", str(resume)] if resume else cell.train_argv(cell_dir)
+    return ["train", "--resume", str(resume)] if resume else what.train_argv(cell_dir)
 
 
 def newest_run(cell_dir: Path) -> Path | None:

@@ -10,6 +10,9 @@ module and register it there or here:
     METRICS["trajectory"] = trajectory_metric      # (run_dir, config) -> {"name": number}
     CHECKS["trajectory"] = needs_snapshots          # optional: (config) -> None, or raise
 
+A metric that reads only the run's final generator and config can join FINAL_GENERATOR, so that
+`sweep --ensemble` trains its cells as ensembles (an exported member has no snapshots or log).
+
 `CHECKS[name](config)` runs when the sweep starts, for every group of runs, before anything
 trains: it raises a SaddlepointError when the metric cannot score such a run (the wrong kind
 of data), so the mistake is one sentence at once rather than a failed cell hours later.
@@ -151,6 +154,12 @@ CHECKS: dict[str, Callable[[Config], None]] = {
     "critic_correlation": _needs_trajectory("wasserstein"),
     "began_correlation": _needs_trajectory("began"),
 }
+
+# the metrics that read a run folder's final generator and config alone (parzen: best.safetensors
+# only with train.eval_every, which sweep/ensembles.py runs separately), so a member of an ensemble
+# exported as a run folder of its own (sweep/members.py) is scored as its separate run would be;
+# a cell scored by any other metric runs separately under `sweep --ensemble`
+FINAL_GENERATOR = frozenset({"modes", "health", "parzen"})
 
 
 def score(name: str, run_dir: Path, config: Config) -> dict[str, float | None]:

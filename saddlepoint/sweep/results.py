@@ -9,7 +9,9 @@ A row: sweep, key, system, preset, data, overrides, seed, status ("ok", "failed"
 "diverged"), reason, metrics ({metric: {value name: number}}), iterations, cpu_seconds (the
 worker processes' user + system time, over every attempt), wall_seconds, attempts,
 started_at / finished_at (Unix time of the last attempt), device, threads, cpu, gpu, torch,
-python, saddlepoint (versions), run (the run folder).
+python, saddlepoint (versions), run (the run folder); ensemble (only in a row of a cell trained
+as one member of an ensemble, `sweep --ensemble`: the number of members, whose process's CPU time
+is split evenly over their rows).
 """
 
 from __future__ import annotations

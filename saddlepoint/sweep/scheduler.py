@@ -1,10 +1,12 @@
 """Running a sweep's cells, N worker processes at a time, each finished cell a results row.
 
-Every cell runs in a process of its own (`python -m saddlepoint.sweep.worker CELL_DIR`, in a
+Every batch of cells (sweep/ensembles.py: one cell, or with --ensemble consecutive seeds trained
+as one ensemble) runs in a process of its own (`python -m saddlepoint.sweep.worker DIR`, in a
 session of its own, so a terminal's Ctrl-C reaches the sweep alone and the sweep passes it on
-once). As each worker ends, its CPU time (user + system, from wait4's rusage) and wall time
-are added to the cell's attempts.jsonl, and a finished cell (ok, failed or diverged) becomes a
-row of the results file with one status line on stderr.
+once). As each worker ends, its CPU time (user + system, from wait4's rusage; an ensemble's
+split evenly over its members) and wall time are added to each of its cells' attempts.jsonl,
+and each finished cell (ok, failed or diverged) becomes a row of the results file with one
+status line on stderr.
 
 Ctrl-C (or SIGTERM) stops the sweep cleanly: no new cell starts, each worker gets the signal,
 stops at the end of its iteration with its checkpoint saved, and the sweep exits with 130
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from saddlepoint.sweep.cells import Cell
+from saddlepoint.sweep.ensembles import Batch
 from saddlepoint.sweep.folder import (
     ATTEMPTS,
     LOG,
@@ -47,10 +50,10 @@ POLL = 0.2  # seconds between looks at the workers
 
 @dataclass
 class Job:
-    """A worker process training and scoring one cell."""
+    """A worker process training and scoring a batch: one cell, or an ensemble's."""
 
-    cell: Cell
-    cell_dir: Path
+    batch: Batch
+    folder: Path  # where it trains: the cell's folder, or the ensemble's
     process: subprocess.Popen
     log: IO[bytes]
     started_at: float = field(default_factory=time.time)  # Unix time
@@ -63,7 +66,7 @@ class Sweep:
     """The state the scheduler's steps share: what is left, what runs, what is done."""
 
     spec: Spec
-    pending: list[Cell]  # cells to run, in order
+    pending: list[Batch]  # batches of cells to run, in order
     workers: int
     total: int  # cells in the spec
     done: int  # cells with a row before this run
@@ -110,42 +113,52 @@ class Sweep:
                 except ProcessLookupError:
                     pass
 
-    def _launch(self, cell: Cell) -> None:
-        """Start a worker on `cell`: resumed from its run folder's checkpoint if it has one."""
-        cell_dir = self.spec.out / cell.key
-        cell_dir.mkdir(parents=True, exist_ok=True)
-        (cell_dir / RESULT).unlink(missing_ok=True)
-        task = self._task(cell, cell_dir)
-        write_json(cell_dir / TASK, task)
-        log = open(cell_dir / LOG, "ab")  # noqa: SIM115 - closed when the worker is reaped
+    def _launch(self, batch: Batch) -> None:
+        """Start a worker on `batch`: resumed from its run folder's checkpoint if it has one."""
+        folder = self.spec.out / batch.name
+        for cell in batch.cells:
+            (self.spec.out / cell.key).mkdir(parents=True, exist_ok=True)
+            (self.spec.out / cell.key / RESULT).unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        task = self._task(batch, folder)
+        write_json(folder / TASK, task)
+        log = open(folder / LOG, "ab")  # noqa: SIM115 - closed when the worker is reaped
         log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(task['argv'])}\n".encode())
         log.flush()
         process = subprocess.Popen(
-            [sys.executable, "-m", "saddlepoint.sweep.worker", str(cell_dir)],
+            [sys.executable, "-m", "saddlepoint.sweep.worker", str(folder)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "OMP_NUM_THREADS": str(cell.group.threads)},
+            env={**os.environ, "OMP_NUM_THREADS": str(batch.first.group.threads)},
             start_new_session=True,  # Ctrl-C reaches the sweep, which passes it on once
         )
-        self.running.append(Job(cell, cell_dir, process, log))
+        self.running.append(Job(batch, folder, process, log))
 
-    def _task(self, cell: Cell, cell_dir: Path) -> dict:
-        """What the worker of `cell` is to do (folder.TASK)."""
-        fresh = cell.key in self.fresh
+    def _task(self, batch: Batch, folder: Path) -> dict:
+        """What the worker of `batch` is to do (folder.TASK; worker.py)."""
+        fresh = batch.first.key in self.fresh
         if fresh:  # --force: a new run folder, earlier attempts forgotten
-            (cell_dir / ATTEMPTS).unlink(missing_ok=True)
-        argv = train_argv(cell, cell_dir, fresh=fresh)
+            for cell in batch.cells:
+                (self.spec.out / cell.key / ATTEMPTS).unlink(missing_ok=True)
+        argv = train_argv(batch, folder, fresh=fresh)
         resume = argv[2] if argv[1] == "--resume" else None
         if resume is not None:
             wait_unlocked(Path(resume))  # a worker of a killed sweep may still be saving it
-        return {
-            "key": cell.key,
+        task = {
+            "key": batch.name,
             "argv": argv,
             "resume": resume,
             "metrics": list(self.spec.metrics),
-            "device": cell.group.config.train.device,
+            "device": batch.first.group.config.train.device,
         }
+        if batch.is_ensemble:
+            task["members"] = [
+                {"key": c.key, "dir": str(self.spec.out / c.key), "seed": c.seed}
+                for c in batch.cells
+            ]
+            task["together"] = batch.together(self.spec.shown_path())
+        return task
 
     def _reap(self, stopping: bool = False) -> None:
         """Record every worker that has ended."""
@@ -156,27 +169,32 @@ class Sweep:
             self.running.remove(job)
             job.log.close()
             code, cpu = ended
-            append_attempt(
-                job.cell_dir,
-                {
-                    "exit": code,
-                    "cpu_seconds": cpu,
-                    "wall_seconds": round(time.monotonic() - job.started, 2),
-                    "started_at": round(job.started_at, 2),
-                    "finished_at": round(time.time(), 2),
-                },
-            )
-            self._record(job, code, stopping or job.signalled)
+            attempt = {
+                "exit": code,
+                "cpu_seconds": None if cpu is None else round(cpu / job.batch.size, 2),
+                "wall_seconds": round(time.monotonic() - job.started, 2),
+                "started_at": round(job.started_at, 2),
+                "finished_at": round(time.time(), 2),
+            }
+            if job.batch.is_ensemble:  # the process's CPU time split evenly over its members
+                attempt.update(ensemble=job.batch.size, folder=str(job.folder))
+            for cell in job.batch.cells:
+                append_attempt(self.spec.out / cell.key, attempt)
+                self._record(job, cell, code, stopping or job.signalled)
 
-    def _record(self, job: Job, code: int, stopped: bool) -> None:
+    def _record(self, job: Job, cell: Cell, code: int, stopped: bool) -> None:
         """Write the row of a cell whose worker ended (unless it was stopped part-way)."""
-        result = read_json(job.cell_dir / RESULT)
+        cell_dir = self.spec.out / cell.key
+        result = read_json(cell_dir / RESULT)
         if not (isinstance(result, dict) and result.get("status") in FINISHED):
             if stopped or code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
-                print(f"{job.cell.key}: stopped; it resumes on the next run", file=sys.stderr)
+                print(f"{cell.key}: stopped; it resumes on the next run", file=sys.stderr)
                 return
-            result = {"status": "failed", "reason": _crash_reason(code, job.cell_dir / LOG)}
-        row = make_row(self.spec, job.cell, result, attempts(job.cell_dir))
+            reason = _crash_reason(code, job.folder / LOG)
+            if job.batch.is_ensemble:
+                reason = f"{reason.rstrip('.')}; {job.batch.together(self.spec.shown_path())}."
+            result = {"status": "failed", "reason": reason}
+        row = make_row(self.spec, cell, result, attempts(cell_dir), job.batch.size)
         append_row(self.spec.results, row)
         self.finished += 1
         print(self._status_line(row), file=sys.stderr, flush=True)
@@ -186,7 +204,7 @@ class Sweep:
         values = [f"{name} {_short(v)}" for m in row["metrics"].values() for name, v in m.items()]
         outcome = ", ".join(values) if row["status"] == "ok" else row.get("reason") or ""
         elapsed = time.monotonic() - self.clock
-        left = len(self.pending) + len(self.running)
+        left = self.total - self.done - self.finished
         eta = f"; ETA {_duration(elapsed / self.finished * left)}" if left else ""
         return (
             f"[{self.done + self.finished}/{self.total}] {row['key']} {row['status']}: {outcome} "
@@ -210,11 +228,12 @@ def _wait(process: subprocess.Popen) -> tuple[int, float | None] | None:
     return process.returncode, round(usage.ru_utime + usage.ru_stime, 2)
 
 
-def make_row(spec: Spec, cell: Cell, result: dict, tries: list[dict]) -> dict:
-    """The results row of a finished cell (results.py lists the fields)."""
+def make_row(spec: Spec, cell: Cell, result: dict, tries: list[dict], ensemble: int = 1) -> dict:
+    """The results row of a finished cell, trained alone or as one of an `ensemble` of that many
+    members (results.py lists the fields)."""
     config = cell.group.config
     last = tries[-1] if tries else {}
-    return {
+    row = {
         "sweep": spec.name,
         "key": cell.key,
         "system": "saddlepoint",
@@ -240,6 +259,9 @@ def make_row(spec: Spec, cell: Cell, result: dict, tries: list[dict]) -> dict:
         "saddlepoint": result.get("saddlepoint") or _version("saddlepoint"),
         "run": result.get("run"),
     }
+    if ensemble > 1:
+        row["ensemble"] = ensemble
+    return row
 
 
 def _crash_reason(code: int, log: Path) -> str:

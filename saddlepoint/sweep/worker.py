@@ -4,7 +4,11 @@
 
 reads CELL_DIR/cell.json (the train command's arguments, the run folder to resume if any, the
 metrics), trains through the `train` verb itself (the same options, run folder and messages as
-`saddlepoint train`), scores the run folder by each metric and writes CELL_DIR/result.json:
+`saddlepoint train`), scores the run folder by each metric and writes CELL_DIR/result.json.
+An ensemble of a sweep (`sweep --ensemble`; the task's `members`: each cell's key, folder and
+seed) trains in a folder of its own; each member is then exported into its cell's folder and
+scored there (sweep/members.py), and a failure of the training is every member's, its reason
+ending with the task's `together` hint. A result:
 
     status    "ok"; "failed" with the one-sentence reason; "diverged" when training or a
               metric found weights or samples that are not finite
@@ -54,16 +58,46 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(cell_dir: Path, task: dict) -> int:
+    members = task.get("members")
     try:
         status = _train([*task["argv"], "--quiet"])
     except SaddlepointError as e:
-        write_json(cell_dir / RESULT, _failure(str(e)))
+        if members:
+            _fail_together(members, str(e), task["together"])
+        else:
+            write_json(cell_dir / RESULT, _failure(str(e)))
         return 0
     if status != 0:  # stopped by a signal, its checkpoint saved
         return status
     run_dir = Path(task["resume"]) if task.get("resume") else newest_run(cell_dir)
-    write_json(cell_dir / RESULT, score_run(run_dir, task["metrics"], task.get("device") or ""))
+    if members:
+        _score_members(run_dir, members, task)
+    else:
+        write_json(cell_dir / RESULT, score_run(run_dir, task["metrics"], task.get("device") or ""))
     return 0
+
+
+def _score_members(run_dir: Path, members: list[dict], task: dict) -> None:
+    """Each member of an ensemble run exported into its cell's folder and scored there, as the
+    separate run of its seed is (sweep/members.py); a cell's result as soon as it is scored."""
+    from saddlepoint.sweep.members import export_member
+
+    for i, member in enumerate(members):
+        cell_dir = Path(member["dir"])
+        try:
+            folder = export_member(run_dir, i, cell_dir)
+        except SaddlepointError as e:
+            write_json(cell_dir / RESULT, _failure(f"member {i} of {run_dir}: {e}"))
+            continue
+        write_json(cell_dir / RESULT, score_run(folder, task["metrics"], task.get("device") or ""))
+
+
+def _fail_together(members: list[dict], reason: str, together: str) -> None:
+    """The failure of an ensemble's training, as every member cell's result."""
+    result = _failure(reason)
+    result["reason"] = f"{reason.rstrip('.')}; {together}."
+    for member in members:
+        write_json(Path(member["dir"]) / RESULT, result)
 
 
 def _train(argv: list[str]) -> int:

@@ -12,7 +12,8 @@ float32 rounding.
 
 What does not separate per member is refused in one sentence (`check_ensemble`): BEGAN's shared
 k_t, EBGAN's pulling-away term (it couples the examples of a batch), DDP, devices other than the
-CPU and CUDA (MPS: untested), torch.compile and LAPGAN.
+CPU and CUDA (MPS: untested), torch.compile and LAPGAN (`ensemble_refusal` says why, for a
+sweep that runs such cells separately).
 """
 
 from __future__ import annotations
@@ -36,9 +37,17 @@ def member_seeds(t: TrainConfig) -> list[int]:
 
 def check_ensemble(config: Config, distributed: bool, device: torch.device) -> None:
     """Refuse, in one sentence, what would couple an ensemble's members."""
-    t, o = config.train, config.objective
+    t = config.train
     if t.ensemble == 1:
         return
+    why = ensemble_refusal(config, distributed, device)
+    if why is not None:
+        raise SaddlepointError(f"train.ensemble={t.ensemble} cannot be used here: {why}.")
+
+
+def ensemble_refusal(config: Config, distributed: bool, device: torch.device) -> str | None:
+    """Why `config` cannot train as an ensemble (what would couple its members), or None."""
+    t, o = config.train, config.objective
     why = None
     if o.name == "began":
         why = "BEGAN's k_t is one state that every member's losses would share"
@@ -52,8 +61,7 @@ def check_ensemble(config: Config, distributed: bool, device: torch.device) -> N
         why = "torch.compile of the ensemble is untested (set train.compile=false)"
     elif config.model.generator == "lapgan":
         why = "LAPGAN trains one run per pyramid level"
-    if why is not None:
-        raise SaddlepointError(f"train.ensemble={t.ensemble} cannot be used here: {why}.")
+    return why
 
 
 def build_members(
