@@ -32,16 +32,12 @@ Status: built, and tested on a CPU only for refusing; not yet run or measured on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from saddlepoint.config import Config
 from saddlepoint.errors import SaddlepointError
-
-if TYPE_CHECKING:
-    from saddlepoint.train.state import TrainState
 
 
 def check_cuda_graph(
@@ -106,34 +102,41 @@ class InTurn(nn.Module):
         return out
 
 
-def graph_passes(s: TrainState) -> None:
-    """Record the loop's passes through s.G and s.D (a TrainState) as CUDA graphs and put them
-    where the loop calls them: s.G_train, s.D_train (the D step) and s.D_frozen (the G step).
+def graph_passes(
+    G: nn.Module,
+    D: nn.Module,
+    x: torch.Tensor,  # (N, *shape) the training split, on the GPU
+    y: torch.Tensor | None,  # its labels or conditions
+    m: int,  # examples per minibatch
+    separate: bool,  # a batch-norm D: real and fake minibatches in separate passes
+) -> tuple[nn.Module, nn.Module, nn.Module]:
+    """The loop's passes through G and D recorded as CUDA graphs: (G as the loop calls it, D as
+    the D step calls it, D as the G step calls it, frozen), for TrainState's G_train, D_train
+    and D_frozen.
 
     Recording runs each pass a few times on copies of the first minibatch; the nets' state
     (batch-norm statistics) and the random streams are put back afterwards, so the run goes on
     exactly as it would have without graphs."""
-    check_terms([term.name for term in s.terms])
-    m, G, D = s.global_m, s.G, s.D
-    x = s.x[:m].clone()  # (m, *shape): a copy, as a graph copies its inputs into its own
-    y = None if s.y is None else s.y[:m].clone()
-    z = G.sample_z(m, torch.Generator(s.device).manual_seed(0))  # not the training stream
-    kept = _Kept(s.device, G, D)
+    x = x[:m].clone()  # (m, *shape): a copy, as a graph copies its inputs into its own
+    y = None if y is None else y[:m].clone()
+    z = G.sample_z(m, torch.Generator(x.device).manual_seed(0))  # not the training stream
+    kept = _Kept(x.device, G, D)
     with torch.no_grad():
         fake = G(z) if y is None else G(z, y)  # (m, *shape)
 
     def args(*tensors: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
         return tuple(t.clone() for t in tensors if t is not None)  # each graph its own inputs
 
-    s.G_train = _graph(G, args(z, y))
-    if s.separate:  # a batch-norm D: real and fake minibatches in separate passes
-        s.D_train = InTurn(_graph(D, args(x, y)), _graph(D, args(fake, y)))
+    G_train = _graph(G, args(z, y))
+    if separate:
+        D_train = InTurn(_graph(D, args(x, y)), _graph(D, args(fake, y)))
     else:
         both = torch.cat([x, fake]), None if y is None else torch.cat([y, y])
-        s.D_train = _graph(D, args(*both))
+        D_train = _graph(D, args(*both))
     frozen = fake.clone().requires_grad_(True)  # the G step differentiates D(G(z)) in G(z)
-    s.D_frozen = _graph(D, (frozen, *args(y)), frozen=True)
+    D_frozen = _graph(D, (frozen, *args(y)), frozen=True)
     kept.restore()
+    return G_train, D_train, D_frozen
 
 
 def _graph(net: nn.Module, args: tuple[torch.Tensor, ...], frozen: bool = False) -> nn.Module:

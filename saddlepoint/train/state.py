@@ -45,7 +45,7 @@ from saddlepoint.objectives.penalties import PENALTIES, batchnorm_in
 from saddlepoint.objectives.terms import Term, build_terms
 from saddlepoint.train import distributed
 from saddlepoint.train.batches import EpochSampler
-from saddlepoint.train.cuda_graph import check_cuda_graph, graph_passes
+from saddlepoint.train.cuda_graph import check_cuda_graph, check_terms, graph_passes
 from saddlepoint.train.device import autocast as autocast_for
 from saddlepoint.train.device import grad_scaler, resolve_device, resolve_precision
 from saddlepoint.train.diagnostics import HealthMonitor, diversity
@@ -228,7 +228,8 @@ def setup(
     if checkpoint is not None:
         restore(s, checkpoint, path)
     if t.cuda_graph:  # after restoring: the graphs read the nets' tensors in place
-        graph_passes(s)
+        check_terms([term.name for term in terms])
+        s.G_train, s.D_train, s.D_frozen = graph_passes(G, D, x, y_all, global_m, s.separate)
     return s
 
 
