@@ -110,6 +110,9 @@ class TrainConfig:
     # 2-core benchmark CPU, 1.24x on an AMX Xeon (benchmarks/README.md); ignored by MLPs
     channels_last: bool = True
     compile: bool = False  # torch.compile G and D (measured slower than eager on a 2-core CPU)
+    # CUDA graphs: each pass through G and D recorded once and replayed (train/cuda_graph.py);
+    # one GAN in float32 on a CUDA GPU, refused elsewhere; not yet measured on a GPU
+    cuda_graph: bool = False
     ema_beta: float = 0.0  # EMA of G's weights for sampling/eval, e.g. 0.999; 0 = off
     ema_rampup: float = 0.0  # EMA horizon at most this x the steps so far (e.g. 0.1); 0 = off
     log_every: int = 100  # iterations between JSON-lines scalars

@@ -146,7 +146,11 @@ EXECUTION_KEYS = (("train", "threads"), ("train", "device"), ("data", "root"))
 # what it was before the field existed. At that value the field is left out of the digest, so a
 # new field does not change the keys of results recorded before it (which would run them all
 # again); set to anything else, it makes a new key. Add every new config field here.
-NEUTRAL_ADDITIONS = {("model", "dcgan_fc"): 0, ("train", "ensemble"): 1}
+NEUTRAL_ADDITIONS = {
+    ("model", "dcgan_fc"): 0,
+    ("train", "ensemble"): 1,
+    ("train", "cuda_graph"): False,
+}
 
 
 def settings_digest(config: Config) -> str:

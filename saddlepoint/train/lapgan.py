@@ -45,6 +45,7 @@ from saddlepoint.runs import (  # reading LAPGAN runs (re-exported: they were de
     load_lapgan,
     read_lapgan,
 )
+from saddlepoint.train.cuda_graph import check_cuda_graph
 from saddlepoint.train.loop import train
 from saddlepoint.train.resume import check_resume_config
 from saddlepoint.train.run import RunLock, new_run_dir
@@ -88,6 +89,7 @@ def level_config(config: Config, level: int) -> Config:
 
 def _check(config: Config) -> None:
     validate(config)
+    check_cuda_graph(config)  # refused before the LAPGAN run folder is made
     m = config.model
     if not is_lapgan(config):
         raise SaddlepointError(
@@ -125,6 +127,7 @@ def train_lapgan(
             path = Path(resume)
             saved, _ = read_lapgan(path)
             config = check_resume_config(saved, config)
+            check_cuda_graph(config)
             lock.acquire(path)
         else:
             if config is None:

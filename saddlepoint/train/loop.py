@@ -106,10 +106,11 @@ def update_generator(
     s: TrainState, fake: torch.Tensor, y: torch.Tensor | None, z: torch.Tensor
 ) -> GStats:
     """Descend G's cost in theta_g: G's scheduled step through the unwrapped D (frozen, so no
-    gradient sync of D's weights), then the EMA of G's weights."""
+    gradient sync of D's weights; its recorded pass under train.cuda_graph), then the EMA of
+    G's weights."""
     apply_schedule(s.opt_g, s.config.optim_g, s.g_updates, s.sampler.epochs_done)
     g = g_step(
-        s.D,
+        s.D if s.D_frozen is None else s.D_frozen,
         s.opt_g,
         s.objective,
         fake=fake,

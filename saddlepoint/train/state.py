@@ -1,12 +1,13 @@
 """Set-up: a config (and a checkpoint to resume from) made into everything a run needs.
 
-`setup` loads the training split onto the device, builds G and D (wrapped for DDP and compiled
-when asked; checkpoints and samples always use the plain modules), the objective with its
-terms, penalty and state, the EMA of G, both optimisers and the float16 gradient scalers, the
-data sampler and the noise streams, and the counters; given a checkpoint it restores all of
-them, so the next iteration is the one the checkpointed run would have taken. The result is one
-plain object, `TrainState`, which Algorithm 1 (`loop.iteration`) and the bookkeeping
-(`schedule`) read and update; `checkpoint_state` is what a checkpoint keeps of it.
+`setup` loads the training split onto the device, builds G and D (wrapped for DDP, compiled or
+recorded as CUDA graphs when asked; checkpoints and samples always use the plain modules), the
+objective with its terms, penalty and state, the EMA of G, both optimisers and the float16
+gradient scalers, the data sampler and the noise streams, and the counters; given a checkpoint
+it restores all of them, so the next iteration is the one the checkpointed run would have
+taken. The result is one plain object, `TrainState`, which Algorithm 1 (`loop.iteration`) and
+the bookkeeping (`schedule`) read and update; `checkpoint_state` is what a checkpoint keeps of
+it.
 
 Random numbers: the global generator seeds the weights (train.seed) and then drives dropout
 (on CUDA, the GPU's own global generator does; saddlepoint.rng); `noise` draws z for training
@@ -46,6 +47,7 @@ from saddlepoint.objectives.terms import Term, build_terms
 from saddlepoint.rng import global_generators
 from saddlepoint.train import distributed
 from saddlepoint.train.batches import EpochSampler
+from saddlepoint.train.cuda_graph import check_cuda_graph, check_terms, graph_passes
 from saddlepoint.train.device import autocast as autocast_for
 from saddlepoint.train.device import grad_scaler, resolve_device, resolve_precision
 from saddlepoint.train.diagnostics import HealthMonitor, diversity
@@ -106,6 +108,8 @@ class TrainState:
     d_updates: int = 0
     g_updates: int = 0
     elapsed: float = 0.0  # seconds of training before this session (across resumes)
+    # D as the G step calls it, frozen: D itself, or its recorded pass (train.cuda_graph)
+    D_frozen: nn.Module | None = None
 
     @property
     def G_eval(self) -> nn.Module:
@@ -159,6 +163,7 @@ def setup(
     t = config.train
     device = resolve_device(t.device, ctx.local_rank)
     check_ensemble(config, ctx.enabled, device)
+    check_cuda_graph(config, ctx.enabled, device)
     precision = resolve_precision(t.precision, device)
     objective = OBJECTIVES.get(config.objective.name)
     name = config.model.discriminator
@@ -224,6 +229,9 @@ def setup(
     )
     if checkpoint is not None:
         restore(s, checkpoint, path)
+    if t.cuda_graph:  # after restoring: the graphs read the nets' tensors in place
+        check_terms([term.name for term in terms])
+        s.G_train, s.D_train, s.D_frozen = graph_passes(G, D, x, y_all, global_m, s.separate)
     return s
 
 
