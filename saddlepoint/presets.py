@@ -184,14 +184,39 @@ _register_dcgan(
 _LUCIC_DATA = {"mnist": "the full MNIST", "fashion": "Fashion-MNIST"}
 
 
+# What the zoo's sweeps measured (docs/zoo.md; classes covered by the classifier of the data,
+# and its feature distance to the test split, for seeds 0-2).
+_LUCIC_MEASURED = {
+    "gan-minimax-mnist": "collapses onto 1 class in each of seeds 0-2 (classifier-feature "
+    "distance 1,856-1,863)",
+    "lsgan-mnist": "10, 10 and 9 classes for seeds 0-2, classifier-feature distance 314, 332, 334",
+    "wgan-mnist": "9, 10 and 10 classes for seeds 0-2, classifier-feature distance 879, 951, 862",
+    "wgan-gp-mnist": "all 10 classes for seeds 0-2, classifier-feature distance 540, 663, 523",
+    "dragan-mnist": "all 10 classes for seeds 0-2, classifier-feature distance 421, 383, 400",
+    "began-mnist": "collapses: 1, 5 and 1 classes for seeds 0-2 (its k_t stays near 0 at "
+    "this budget, docs/zoo.md)",
+    "gan-minimax-fashion": "collapses onto 3 classes in each of seeds 0-2 (classifier-feature "
+    "distance 817-844)",
+    "lsgan-fashion": "all 10 classes for seeds 0-2, classifier-feature distance 207, 238, 213",
+    "wgan-fashion": "9, 10 and 9 classes for seeds 0-2, classifier-feature distance 519, 510, 503",
+    "wgan-gp-fashion": "all 10 classes for seeds 0-2, classifier-feature distance 362, 347, 334",
+    "dragan-fashion": "10, 9 and 9 classes for seeds 0-2, classifier-feature distance 340, 343, "
+    "344",
+    "began-fashion": "collapses: 2, 2 and 3 classes for seeds 0-2 (as on MNIST)",
+}
+
+
 def _register_lucic(name: str, settings: str, iterations: int = 3000, k: int = 1, **sections):
     model = dataclasses.replace(_DCGAN_28, **sections.pop("model", {}))
     for suffix, data in (("mnist", "mnist"), ("fashion", "fashion-mnist")):
         _register(
             f"{name}-{suffix}",
             f"{settings}, DCGAN nets (ngf = ndf = 32) on {_LUCIC_DATA[suffix]}: "
-            f"{iterations:,} G steps at k = {k}; not yet measured over seeds (docs/zoo.md "
-            "gives the sweep that measures it)",
+            f"{iterations:,} G steps at k = {k}; "
+            + _LUCIC_MEASURED.get(
+                f"{name}-{suffix}",
+                "not yet measured over seeds (docs/zoo.md gives the sweep that measures it)",
+            ),
             data=DataConfig(name=data),
             model=model,
             optim_d=sections.get("optim_d", _DCGAN_ADAM),
@@ -391,7 +416,9 @@ _TOY_MEASURED = {
     "gan-ml-ring8": "no samples on any mode for seeds 0-4 (its G gradient vanishes)",
     "lsgan-ring8": "2, 3, 3, 4 and 3 of 8 modes for seeds 0-4 (the paper's claim of all 8 "
     "did not hold here)",
-    "wgan-gp-ring8": "8, 7, 6, 8 and 6 of 8 modes for seeds 0-4 (about half the samples on a mode)",
+    "wgan-gp-ring8": "8, 7, 6, 8 and 6 of 8 modes for seeds 0-4 (about half the samples on a "
+    "mode); with --set model.g_hidden=64,64 --set model.d_hidden=64,64, all 8 in each of seeds "
+    "0-4",
     "wgan-gp-grid25": "25, 24, 24, 19 and 25 of 25 modes for seeds 0-4",
     "dragan-ring8": "3, 0, 0, 1 and 2 of 8 modes for seeds 0-4",
     "hinge-ring8": "0, 4, 2, 0 and 0 of 8 modes for seeds 0-4",
