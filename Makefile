@@ -22,12 +22,12 @@ demo: $(STAMP)
 	$(VENV)/bin/saddlepoint train --preset demo
 
 # The suite runs in one pytest-xdist worker per core, each torch on one thread (OMP_NUM_THREADS=1,
-# which the runs the tests start inherit): on 2 cores this took about half the wall time of one
-# process on two threads, whose small ops barely gain from a second thread. `make test
-# TEST_WORKERS=0` runs it in one process.
+# which the runs the tests start inherit): most tests' ops are too small to gain from a second
+# thread, so two processes finish sooner than one on two threads. Tests marked with an
+# xdist_group run in one worker (--dist loadgroup). `make test TEST_WORKERS=0` runs one process.
 TEST_WORKERS ?= auto
 test: $(STAMP) chromium
-	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_WORKERS)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Debian's headless browser for the run report's rendering test (tests/report/test_html.py) and
 # the playground's browser tests (tests/playground/test_browser.py, driven by the Python
