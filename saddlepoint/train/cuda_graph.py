@@ -38,6 +38,7 @@ from torch import nn
 
 from saddlepoint.config import Config
 from saddlepoint.errors import SaddlepointError
+from saddlepoint.rng import global_generators
 
 
 def check_cuda_graph(
@@ -156,14 +157,14 @@ class _Kept:
     """The nets' state and the random streams before recording, to put back after it."""
 
     def __init__(self, device: torch.device, *nets: nn.Module) -> None:
-        self.device = device
         self.tensors = [v for net in nets for v in net.state_dict().values()]
         self.values = [v.clone() for v in self.tensors]
-        self.cpu, self.cuda = torch.get_rng_state(), torch.cuda.get_rng_state(device)
+        self.generators = global_generators(device)  # the CPU's, and the GPU's on CUDA
+        self.states = [g.get_state() for g in self.generators]
 
     def restore(self) -> None:
         with torch.no_grad():
             for tensor, value in zip(self.tensors, self.values):
                 tensor.copy_(value)  # in place: the graphs read these very tensors
-        torch.set_rng_state(self.cpu)
-        torch.cuda.set_rng_state(self.cuda, self.device)
+        for g, state in zip(self.generators, self.states):
+            g.set_state(state)
