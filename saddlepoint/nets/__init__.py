@@ -22,6 +22,7 @@ from torch import nn
 from saddlepoint.config import ModelConfig
 from saddlepoint.nets.autoencoder import ConvAutoencoder, MLPAutoencoder
 from saddlepoint.nets.base import Generator, from_unit, to_unit
+from saddlepoint.nets.began import BeganGenerator
 from saddlepoint.nets.conditional import (
     label_conditioned_discriminator,
     label_conditioned_generator,
@@ -99,6 +100,18 @@ GENERATORS.register(
         ),
         "tanh",
         "DCGAN (Radford et al. 2016): fractionally-strided convolutions, batch norm, ReLU, tanh",
+    ),
+)
+GENERATORS.register(
+    "began",
+    GeneratorEntry(
+        label_conditioned_generator(
+            lambda m, spec: BeganGenerator(spec.shape, latent_spec(m), m.g_channels, spec.output),
+            name="began",
+        ),
+        "tanh",
+        "BEGAN (Berthelot et al. 2017): its auto-encoder's decoder as G, 3x3 convolutions, ELU, "
+        "nearest upsampling, no batch norm",
     ),
 )
 DISCRIMINATORS.register(

@@ -114,6 +114,20 @@ def halvings(height: int, width: int, smallest: int = 8) -> int:
     return steps
 
 
+def began_decoder(n: int, channels: int, steps: int) -> nn.Sequential:
+    """BEGAN's decoder after its projection (Berthelot et al. 2017, Figure 1), shared by the
+    auto-encoder D and BEGAN's G: (B, n, h0, w0) -> (B, channels, h0 2^steps, w0 2^steps).
+
+    Per doubling: 3x3 conv (n -> n), ELU, nearest 2x upsampling; then 3x3 conv (n -> n), ELU,
+    and a 3x3 conv n -> channels with a linear output.
+    """
+    layers: list[nn.Module] = []
+    for _ in range(steps):
+        layers += [nn.Conv2d(n, n, 3, padding=1), nn.ELU(), nn.Upsample(scale_factor=2.0)]
+    layers += [nn.Conv2d(n, n, 3, padding=1), nn.ELU(), nn.Conv2d(n, channels, 3, padding=1)]
+    return nn.Sequential(*layers)
+
+
 class ConvAutoencoder(AutoencoderDiscriminator):
     """BEGAN's convolutional auto-encoder (Berthelot et al. 2017, Figure 1), any image size.
 
@@ -152,11 +166,7 @@ class ConvAutoencoder(AutoencoderDiscriminator):
         enc += [nn.Conv2d(top, top, 3, padding=1), nn.ELU(), nn.Flatten()]
         self.encoder = nn.Sequential(*enc, nn.Linear(top * self.base[1] * self.base[2], code))
         self.project = nn.Linear(code, math.prod(self.base))
-        dec: list[nn.Module] = []
-        for _ in range(steps):
-            dec += [nn.Conv2d(n, n, 3, padding=1), nn.ELU(), nn.Upsample(scale_factor=2.0)]
-        dec += [nn.Conv2d(n, n, 3, padding=1), nn.ELU(), nn.Conv2d(n, c, 3, padding=1)]
-        self.decoder = nn.Sequential(*dec)
+        self.decoder = began_decoder(n, c, steps)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)  # (B, code)

@@ -53,6 +53,7 @@ D_CASE_NAMES = ("plain", "concat", "projection", "acgan", "codes", "image", "spe
 SUPPORTS = {
     ("G", "mlp"): {"plain", "concat", "acgan", "codes", "points"},
     ("G", "dcgan"): {"plain", "concat", "acgan", "codes"},
+    ("G", "began"): {"plain", "concat", "acgan", "codes"},
     ("G", "lapgan-level"): {"image"},
     ("D", "maxout"): {"plain", "concat", "projection", "spectral", "points"},
     ("D", "dcgan"): {"plain", "concat", "projection", "acgan", "codes", "spectral"},
@@ -64,6 +65,7 @@ SUPPORTS = {
 REFUSES = {
     ("G", "mlp"): {"image"},
     ("G", "dcgan"): {"image", "points"},
+    ("G", "began"): {"image", "points"},
     ("D", "maxout"): {"acgan", "codes", "image"},
     ("G", "lapgan-level"): {"points"},
     ("D", "dcgan"): {"image", "points"},
