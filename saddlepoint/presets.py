@@ -118,8 +118,8 @@ def _register_dcgan(
 _CONDITIONAL_TRAIN = dataclasses.replace(
     _DCGAN_TRAIN, iterations=4000, ema_beta=0.999, ema_rampup=0.1
 )
-# cGAN and AC-GAN train twice as long: at 4,000 iterations their class accuracy was 0.922-0.958
-# and 0.906-0.952 over seeds 0-2, at 8,000 0.985-0.992 and 0.939-0.981 (docs/zoo.md).
+# cGAN trains twice as long: at 4,000 iterations its class accuracy was 0.922-0.958 over seeds
+# 0-2, at 8,000 0.985-0.992 (docs/zoo.md).
 _CLASS_CONDITIONAL_TRAIN = dataclasses.replace(_CONDITIONAL_TRAIN, iterations=8000)
 # AC-GAN's class accuracy was 0.981, 0.939 and 0.958 at 8,000 iterations (seeds 0-2): seed 1
 # needed twice the G steps to pass 0.95 (docs/zoo.md).

@@ -164,6 +164,15 @@ def _marker_line(text: str, marker: str, start: int = 0) -> re.Match | None:
     return re.compile(rf"^[ \t]*{re.escape(marker)}[ \t]*(?=\r?\n|\Z)", re.M).search(text, start)
 
 
+def read_block(text: str, name: str) -> str | None:
+    """What lies between the sweep's marker lines in `text` (the markers `write_block` finds),
+    without the newlines at either end; None when the text has no such block."""
+    begin, end = markers(name)
+    first = _marker_line(text, begin)
+    last = _marker_line(text, end, first.end()) if first else None
+    return text[first.end() : last.start()].strip("\r\n") if first and last else None
+
+
 def write_block(path: Path, name: str, block: str) -> None:
     """Put `block` between the sweep's markers in `path` (appending the marked block when the
     file has none, creating the file when there is none), every other byte unchanged."""

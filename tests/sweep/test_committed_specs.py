@@ -11,7 +11,7 @@ import pytest
 from saddlepoint.sweep.cells import expand
 from saddlepoint.sweep.results import latest, read_rows
 from saddlepoint.sweep.spec import load_spec
-from saddlepoint.sweep.table import markers, render
+from saddlepoint.sweep.table import read_block, render
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = sorted((ROOT / "benchmarks" / "sweeps").glob("*.toml"))
@@ -30,19 +30,12 @@ def test_spec_expands_with_one_key_per_cell(path):
     assert len(set(keys)) == len(keys)
 
 
-def _block(text: str, name: str) -> str | None:
-    begin, end = markers(name)
-    if begin not in text:
-        return None
-    return text.split(begin, 1)[1].split(end, 1)[0].strip("\n")
-
-
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_docs_table_is_the_one_its_results_render(path):
     spec = load_spec(path)
     if spec.docs is None or not spec.results.is_file():
         pytest.skip(f"{path.name} names no docs file or has no results yet")
-    block = _block(spec.docs.read_text(encoding="utf-8"), spec.name)
+    block = read_block(spec.docs.read_text(encoding="utf-8"), spec.name)
     assert block is not None, f"{spec.docs.name} has no sweep:{spec.name} block"
     rows = latest(read_rows(spec.results))
     rendered = render(expand(spec), rows, f"saddlepoint sweep {spec.shown_path()}")

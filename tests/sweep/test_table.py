@@ -11,7 +11,7 @@ from saddlepoint.errors import SaddlepointError
 from saddlepoint.sweep.cells import expand
 from saddlepoint.sweep.results import append_row, latest, read_rows
 from saddlepoint.sweep.spec import load_spec
-from saddlepoint.sweep.table import markers, mean_sd, render, write_block
+from saddlepoint.sweep.table import markers, mean_sd, read_block, render, write_block
 
 RUNS = '[[runs]]\npresets = ["demo"]\n[runs.axes]\n"optim_d.lr" = [1e-4, 2e-4]\n'
 
@@ -89,6 +89,17 @@ def test_block_replaced_and_the_rest_of_the_file_byte_identical(tmp_path):
     assert data == f"{head}{begin}\r\n| a |\r\n|---|\r\n| 1 |\r\n{end}{tail}"
     write_block(path, "zoo", "| a |\n|---|\n| 1 |\n")  # idempotent
     assert path.read_bytes().decode() == data
+
+
+def test_read_block_finds_what_write_block_wrote_not_a_quoted_marker(tmp_path):
+    begin, end = markers("zoo")
+    path = tmp_path / "zoo.md"
+    path.write_text(f"Prose quoting `{begin}` and `{end}`.\n\n{begin}\nold\n{end}\nafter\n")
+    write_block(path, "zoo", "| a |\n|---|\n| 1 |\n")
+    text = path.read_text()
+    assert read_block(text, "zoo") == "| a |\n|---|\n| 1 |"
+    assert read_block(text, "other") is None
+    assert read_block(f"{begin}\nno end\n", "zoo") is None
 
 
 def test_block_added_at_the_end_when_absent(tmp_path):
