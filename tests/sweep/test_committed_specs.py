@@ -43,3 +43,15 @@ def test_docs_table_is_the_one_its_results_render(path):
         f"the {spec.name} table in {spec.docs.name} differs from its results: run "
         f"`saddlepoint sweep {spec.shown_path()} --table`"
     )
+
+
+def test_make_zoo_quick_names_committed_specs():
+    """`make zoo-quick` (the 2-hour zoo) runs specs that exist and load."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    line = next(x for x in makefile.splitlines() if x.startswith("ZOO_QUICK :="))
+    names = line.split(":=", 1)[1].split()
+    assert names, line
+    for name in names:
+        spec = load_spec(ROOT / "benchmarks" / "sweeps" / f"{name}.toml")
+        assert spec.name == name
+        assert spec.docs is not None and spec.docs.name == "zoo.md"
