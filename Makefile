@@ -52,14 +52,15 @@ benchmark: $(STAMP)
 	$(PY) benchmarks/throughput.py
 
 # The 2-hour zoo (docs/zoo.md): every system of the zoo over 3 seeds at shortened budgets, its
-# three sweeps one after another, 2 single-threaded workers; resumable like any sweep (run it
-# again to continue). MNIST is the folder of the MNIST IDX files.
+# three sweeps one after another on ZOO_WORKERS single-threaded workers (2); resumable like any
+# sweep (run it again to continue). MNIST is the folder of the MNIST IDX files.
 MNIST ?= ../shared/data/mnist
+ZOO_WORKERS ?= 2
 ZOO_QUICK := zoo-quick-images zoo-quick-2014 zoo-quick-toys
 zoo-quick: $(STAMP)
 	@start=$$(date +%s); rc=0; for spec in $(ZOO_QUICK); do \
 	  OMP_NUM_THREADS=1 $(VENV)/bin/saddlepoint sweep benchmarks/sweeps/$$spec.toml \
-	    --workers 2 --data-root mnist=$(MNIST) || rc=$$?; \
+	    --workers $(ZOO_WORKERS) --data-root mnist=$(MNIST) || rc=$$?; \
 	done; echo "the 2-hour zoo: $$(( ($$(date +%s) - start) / 60 )) minutes wall"; exit $$rc
 
 clean:

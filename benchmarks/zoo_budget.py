@@ -46,6 +46,13 @@ def spent(rows: dict[str, dict], keys: list[str], name: str) -> Spent:
     return Spent(name, len(found), len(keys), cpu, wall, cpus)
 
 
+def spent_of_spec(path: Path) -> Spent:
+    """The cost of the cells the spec at `path` expands to today, from its results file."""
+    spec = load_spec(path)
+    rows = latest(read_rows(spec.results)) if spec.results.is_file() else {}
+    return spent(rows, [c.key for c in expand(spec)], spec.name)
+
+
 def table(spents: list[Spent], workers: int) -> str:
     """Markdown: a row per sweep and the total; spans that include a pause are marked."""
     lines = [
@@ -74,12 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="sweep spec files")
     parser.add_argument("--workers", type=int, default=2, help="workers the sweeps ran on")
     args = parser.parse_args(argv)
-    spents = []
-    for path in args.specs:
-        spec = load_spec(Path(path))
-        rows = latest(read_rows(spec.results)) if spec.results.is_file() else {}
-        spents.append(spent(rows, [c.key for c in expand(spec)], spec.name))
-    print(table(spents, args.workers))
+    print(table([spent_of_spec(Path(p)) for p in args.specs], args.workers))
     return 0
 
 
